@@ -1,0 +1,84 @@
+"""The provider protocol: what tools may ask of a PSA product.
+
+Tools depend on this protocol only, so a second product (shared/seeds/helpdesk-ticketsapi.md) can be added
+as another package under psa/ without touching tools/.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, Field
+
+from psa.connectwise.models import (
+    Board,
+    BoardStatus,
+    Company,
+    Configuration,
+    Contact,
+    Ticket,
+    TicketNote,
+)
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing; `next_page` is set exactly when `has_more` is true."""
+
+    items: list[T]
+    page: int = Field(ge=1)
+    page_size: int = Field(ge=1, le=1000)
+    has_more: bool
+    next_page: int | None = None
+
+
+class TicketQuery(BaseModel):
+    """Typed ticket filters. Every value is escaped by the provider; none is pasted into a query string."""
+
+    text: str | None = Field(None, description="Words that must appear in the ticket summary.")
+    board: str | None = Field(None, description="Board name, exact.")
+    status: str | None = Field(None, description="Status name, exact.")
+    company: str | None = Field(None, description="Company name or identifier, exact.")
+    contact: str | None = Field(None, description="Contact name, exact.")
+    owner: str | None = Field(None, description="Owner member identifier, exact.")
+    priority: str | None = Field(None, description="Priority name, exact.")
+    is_open: bool | None = Field(None, description="True: open tickets only; False: closed only.")
+    entered_after: datetime | None = None
+    entered_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    conditions: str | None = Field(
+        None, description="Expert: a raw ConnectWise conditions string, ANDed with the typed filters."
+    )
+
+
+class PSAProvider(Protocol):
+    async def search_tickets(self, query: TicketQuery, *, page: int = 1, page_size: int = 25) -> Page[Ticket]:
+        """Newest first (by id, descending)."""
+        ...
+
+    async def get_ticket(self, ticket_id: int) -> Ticket: ...
+
+    async def list_ticket_notes(self, ticket_id: int, *, page: int = 1, page_size: int = 25) -> Page[TicketNote]:
+        """Oldest first, as a technician reads the thread."""
+        ...
+
+    async def count_ticket_notes(self, ticket_id: int) -> int: ...
+
+    async def list_ticket_configurations(self, ticket_id: int) -> list[Configuration]: ...
+
+    async def get_company(self, company_id: int) -> Company: ...
+
+    async def get_contact(self, contact_id: int) -> Contact: ...
+
+    async def list_boards(self) -> list[Board]: ...
+
+    async def list_board_statuses(self, board_id: int) -> list[BoardStatus]: ...
+
+    async def find_companies(self, name: str | None = None, *, page: int = 1, page_size: int = 25) -> Page[Company]:
+        """Companies whose name or identifier contains `name`; all companies when it is None."""
+        ...
+
+    async def aclose(self) -> None: ...
