@@ -1,0 +1,101 @@
+"""When and how long to wait before repeating a failed request.
+
+Policy (ConnectWise's developer guide: retry 5xx and throttling with backoff, never retry 4xx):
+- Idempotent verbs (GET, HEAD, OPTIONS, PUT, DELETE) are retried on 429, 500/502/503/504, timeouts and
+  connection errors. Repeating them cannot change the outcome.
+- POST and PATCH are retried only when the request provably never reached the server: a failed connect
+  (`httpx.ConnectError`, `httpx.ConnectTimeout`) or no free pool connection (`httpx.PoolTimeout`). A read
+  timeout, a dropped connection or any HTTP answer (even 429/5xx) means ConnectWise may have acted, and a
+  repeat could add a second note or time entry.
+  PATCH counts as non-idempotent: a `replace` of a field is idempotent in effect, but `add` on a list is
+  not, and a status change fires workflow rules and notifications each time it is applied.
+- Waits are exponential with full jitter (`uniform(0, min(max_delay, base * 2**n))`) so many clients do not
+  retry in lockstep; a Retry-After header (seconds or HTTP date) overrides the backoff, capped at
+  `max_retry_after` so a hostile or buggy header cannot stall a tool call.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import anyio
+import httpx
+
+from psa.connectwise.errors import parse_retry_after
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+# Failures where the request bytes were never handed to the server.
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Failures after (or while) sending: safe to repeat only for idempotent verbs.
+TRANSIENT_ERRORS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    max_retry_after: float = 30.0
+    sleep: Sleep = anyio.sleep
+    rng: random.Random = field(default_factory=random.Random)
+
+    def is_idempotent(self, method: str) -> bool:
+        return method.upper() in IDEMPOTENT_METHODS
+
+    def should_retry_status(self, method: str, status: int) -> bool:
+        return self.is_idempotent(method) and status in RETRY_STATUSES
+
+    def should_retry_error(self, method: str, error: Exception) -> bool:
+        if isinstance(error, NOT_SENT_ERRORS):
+            return True
+        return self.is_idempotent(method) and isinstance(error, TRANSIENT_ERRORS)
+
+    def backoff(self, retry_number: int) -> float:
+        """Full-jitter exponential backoff for the `retry_number`-th retry (0-based)."""
+        ceiling = min(self.max_delay, self.base_delay * (2**retry_number))
+        return self.rng.uniform(0, ceiling)
+
+    def delay_for(self, retry_number: int, response: httpx.Response | None) -> float:
+        if response is not None:
+            requested = parse_retry_after(response.headers.get("Retry-After"))
+            if requested is not None:
+                return min(requested, self.max_retry_after)
+        return self.backoff(retry_number)
+
+
+async def send_with_retry(
+    send: Callable[[], Awaitable[httpx.Response]],
+    method: str,
+    policy: RetryPolicy,
+    *,
+    idempotent: bool | None = None,
+) -> httpx.Response:
+    """Call `send` until it gives a non-retryable answer or attempts run out.
+
+    `idempotent` overrides the verb's default: `POST .../search` is a read that travels as a POST only because
+    its conditions are too long for a URL, so it is as safe to repeat as a GET.
+
+    Returns the last response (which may be an error status for the caller to raise); re-raises the last
+    transport exception when every attempt failed that way or it was not safe to retry.
+    """
+    retry_as = "GET" if idempotent else ("POST" if idempotent is False else method)
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = await send()
+        except httpx.TransportError as error:
+            if attempt >= policy.max_attempts or not policy.should_retry_error(retry_as, error):
+                raise
+            await policy.sleep(policy.backoff(attempt - 1))
+            continue
+        if attempt >= policy.max_attempts or not policy.should_retry_status(retry_as, response.status_code):
+            return response
+        await response.aclose()
+        await policy.sleep(policy.delay_for(attempt - 1, response))

@@ -1,0 +1,84 @@
+"""Run the sandbox in-process: uvicorn on a daemon thread, for tests and the embedded default."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from types import TracebackType
+
+import uvicorn
+
+import settings
+from sandbox.app import API_PREFIX, build_app
+from sandbox.faults import FaultMiddleware, Faults, RequestLog
+from sandbox.seeding import Progress, seed_if_empty
+from sandbox.store import Store
+
+_START_TIMEOUT = 30.0
+
+
+def default_db_path() -> Path:
+    return settings.data_dir() / "sandbox.db"
+
+
+def build_server(store: Store, faults: Faults, log: RequestLog, host: str, port: int) -> uvicorn.Server:
+    app = FaultMiddleware(build_app(store, faults, log), faults, log, API_PREFIX)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
+    return uvicorn.Server(config)
+
+
+def open_store(db_path: Path | None, seed: int, tickets: int, progress: Progress | None = None) -> Store:
+    store = Store(db_path or default_db_path())
+    seed_if_empty(store, seed=seed, tickets=tickets, progress=progress)
+    return store
+
+
+class RunningSandbox:
+    """A live sandbox. `url` is the site root (what CW_SITE is set to); `api_base` adds the API prefix."""
+
+    def __init__(self, server: uvicorn.Server, thread: threading.Thread, store: Store, faults: Faults,
+                 requests: RequestLog, url: str) -> None:
+        self._server = server
+        self._thread = thread
+        self.store = store
+        self.faults = faults
+        self.requests = requests
+        self.url = url
+        self.api_base = url + API_PREFIX
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+        self.store.close()
+
+    def __enter__(self) -> RunningSandbox:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | None = None, seed: int = 42,
+                  tickets: int = 2000) -> RunningSandbox:
+    """Open (and on first use seed) the database, serve it, and return once it accepts connections."""
+    store = open_store(db_path, seed, tickets)
+    faults, log = Faults(), RequestLog()
+    server = build_server(store, faults, log, host, port)
+    # Binding here, not in uvicorn, is what lets port 0 report the port the OS actually chose.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    actual_port = sock.getsockname()[1]
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cw-sandbox", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            store.close()
+            raise RuntimeError("the sandbox server failed to start")
+        time.sleep(0.01)
+    url_host = f"[{host}]" if ":" in host else host
+    return RunningSandbox(server, thread, store, faults, log, f"http://{url_host}:{actual_port}")

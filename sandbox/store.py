@@ -1,0 +1,293 @@
+"""SQLite storage: one table per resource, each row the ConnectWise JSON document as the API returns it.
+
+Hot fields get expression indexes on `json_extract(doc, '$.path')`; `sandbox.query` emits exactly the same
+expression text so SQLite can use them. One connection is shared by the thread pool Starlette runs sync
+handlers in, serialised by an RLock (SQLite connections are not safe for concurrent use, and the sandbox
+is never write-heavy enough for a connection pool to pay off).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Index:
+    path: str  # JSON path below the document, "/"-separated like a CW field: "board/name"
+    text: bool  # string-valued fields are indexed (and compared) case-insensitively, like CW's SQL Server
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    parent: Callable[[Doc], int | None] | None = None
+    indexes: tuple[Index, ...] = field(default_factory=tuple)
+
+
+def _nested_id(key: str) -> Callable[[Doc], int | None]:
+    return lambda doc: (doc.get(key) or {}).get("id")
+
+
+def _key(key: str) -> Callable[[Doc], int | None]:
+    return lambda doc: doc.get(key)
+
+
+_LAST_UPDATED = Index("_info/lastUpdated", text=False)
+
+TABLES: dict[str, Table] = {t.name: t for t in (
+    Table("boards", indexes=(Index("name", True),)),
+    Table("board_statuses", parent=_nested_id("board"), indexes=(Index("name", True),)),
+    Table("board_types", parent=_nested_id("board"), indexes=(Index("name", True),)),
+    Table("priorities"),
+    Table("companies", indexes=(Index("identifier", True), Index("name", True), _LAST_UPDATED)),
+    Table("sites", parent=_nested_id("company"), indexes=(Index("name", True),)),
+    Table("contacts", indexes=(Index("company/id", False), Index("lastName", True))),
+    Table("configurations", indexes=(Index("company/id", False), Index("name", True))),
+    Table("members", indexes=(Index("identifier", True),)),
+    Table("tickets", indexes=(
+        Index("closedFlag", False), Index("board/id", False), Index("board/name", True),
+        Index("status/id", False), Index("status/name", True), Index("company/id", False),
+        Index("company/name", True), Index("company/identifier", True), Index("owner/identifier", True),
+        Index("priority/name", True), Index("_info/dateEntered", False), _LAST_UPDATED,
+    )),
+    Table("ticket_notes", parent=_key("ticketId"), indexes=(_LAST_UPDATED,)),
+    Table("ticket_configurations", parent=_key("ticketId"), indexes=(Index("configurationId", False),)),
+    Table("kb_articles", indexes=(Index("title", True), _LAST_UPDATED)),
+    Table("time_entries", indexes=(
+        Index("chargeToId", False), Index("chargeToType", True), Index("member/identifier", True),
+        Index("timeStart", False), _LAST_UPDATED,
+    )),
+    Table("callbacks"),
+)}
+
+# Only the first documents of a bulk load are walked for field names: seeded documents share one shape,
+# and walking 100,000 tickets would cost seconds.
+_FIELD_SAMPLE = 200
+
+
+def json_path(field_path: str) -> str:
+    """CW field "board/name" -> SQLite JSON path "$.board.name" (segments are validated identifiers)."""
+    return "$." + field_path.replace("/", ".")
+
+
+def extract_sql(field_path: str, column: str = "doc") -> str:
+    """The SQL expression reading a field; identical text to the index definitions so indexes apply."""
+    if field_path == "id":
+        return "id" if column == "doc" else f"json_extract({column}, '$.id')"
+    return f"json_extract({column}, '{json_path(field_path)}')"
+
+
+def _walk_fields(doc: Doc, prefix: str = "") -> Iterator[str]:
+    for key, value in doc.items():
+        path = f"{prefix}{key}"
+        yield path
+        if isinstance(value, dict):
+            yield from _walk_fields(value, path + "/")
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.lock = threading.RLock()
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._fields: dict[str, dict[str, str]] = {name: {} for name in TABLES}
+        self._depth = 0
+        self._create_schema()
+        self._load_field_names()
+
+    # schema -----------------------------------------------------------------------------------------
+
+    def _create_schema(self) -> None:
+        with self.lock:
+            self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS field_names (resource TEXT, lower TEXT, canonical TEXT,"
+                " PRIMARY KEY (resource, lower))"
+            )
+            for table in TABLES.values():
+                self._conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {table.name} (id INTEGER PRIMARY KEY, parent_id INTEGER,"
+                    " doc TEXT NOT NULL)"
+                )
+                if table.parent is not None:
+                    self._conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_parent ON {table.name}(parent_id, id)"
+                    )
+                for index in table.indexes:
+                    collate = " COLLATE NOCASE" if index.text else ""
+                    slug = index.path.replace("/", "_").lstrip("_")
+                    self._conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{slug} ON {table.name}"
+                        f"({extract_sql(index.path)}{collate})"
+                    )
+
+    def _load_field_names(self) -> None:
+        for resource, lower, canonical in self._conn.execute("SELECT resource, lower, canonical FROM field_names"):
+            self._fields.setdefault(resource, {})[lower] = canonical
+
+    def _learn_fields(self, resource: str, docs: Iterable[Doc]) -> None:
+        known = self._fields[resource]
+        new = [(resource, p.lower(), p) for doc in docs for p in _walk_fields(doc) if p.lower() not in known]
+        for _, lower, canonical in new:
+            known.setdefault(lower, canonical)
+        if new:
+            self._conn.executemany("INSERT OR IGNORE INTO field_names VALUES (?, ?, ?)", new)
+
+    def canonical_field(self, resource: str, field_path: str) -> str | None:
+        """The stored spelling of a field (CW field names are case-insensitive), or None if never seen."""
+        return self._fields[resource].get(field_path.lower())
+
+    def is_text_indexed(self, resource: str, field_path: str) -> bool | None:
+        """True/False for an indexed field (text or not), None for a field without an index."""
+        for index in TABLES[resource].indexes:
+            if index.path == field_path:
+                return index.text
+        return None
+
+    # meta -------------------------------------------------------------------------------------------
+
+    def get_meta(self, key: str) -> str | None:
+        with self.lock:
+            row = self._conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.lock:
+            self._conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Hold the lock across a read-check-write sequence and commit it atomically."""
+        with self.lock:
+            # Re-entrant: a resource rule may wrap store writes that open their own transaction.
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+            finally:
+                self._depth = 0
+
+    # bulk load --------------------------------------------------------------------------------------
+
+    def bulk_insert(self, resource: str, docs: list[Doc]) -> None:
+        """Insert seeded documents in one executemany; ids come from the documents when they carry one."""
+        table = TABLES[resource]
+        rows = [
+            (doc.get("id"), table.parent(doc) if table.parent else None, json.dumps(doc, separators=(",", ":")))
+            for doc in docs
+        ]
+        with self.transaction():
+            self._conn.executemany(f"INSERT INTO {resource} (id, parent_id, doc) VALUES (?, ?, ?)", rows)
+            if len(self._fields[resource]) < _FIELD_SAMPLE:
+                self._learn_fields(resource, docs[:_FIELD_SAMPLE])
+
+    def is_empty(self) -> bool:
+        with self.lock:
+            return all(
+                self._conn.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone() is None for name in TABLES
+            )
+
+    # reads ------------------------------------------------------------------------------------------
+
+    def _scope(self, where: str, params: list[Any], parent_id: int | None) -> tuple[str, list[Any]]:
+        clauses, all_params = [], []
+        if parent_id is not None:
+            clauses.append("parent_id = ?")
+            all_params.append(parent_id)
+        if where:
+            clauses.append(f"({where})")
+            all_params.extend(params)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", all_params
+
+    def select(self, resource: str, *, where: str = "", params: list[Any] | None = None,
+               parent_id: int | None = None, order_by: str = "id", limit: int | None = None,
+               offset: int = 0) -> list[Doc]:
+        where_sql, all_params = self._scope(where, params or [], parent_id)
+        sql = f"SELECT doc FROM {resource}{where_sql} ORDER BY {order_by}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            all_params += [limit, offset]
+        with self.lock:
+            rows = self._conn.execute(sql, all_params).fetchall()
+        return [json.loads(row[0]) for row in rows]
+
+    def count(self, resource: str, *, where: str = "", params: list[Any] | None = None,
+              parent_id: int | None = None) -> int:
+        where_sql, all_params = self._scope(where, params or [], parent_id)
+        with self.lock:
+            return self._conn.execute(f"SELECT COUNT(*) FROM {resource}{where_sql}", all_params).fetchone()[0]
+
+    def get(self, resource: str, id_: int, parent_id: int | None = None) -> Doc | None:
+        docs = self.select(resource, where="id = ?", params=[id_], parent_id=parent_id)
+        return docs[0] if docs else None
+
+    def find_one(self, resource: str, field_path: str, value: Any, parent_id: int | None = None) -> Doc | None:
+        """First document whose field equals `value` (strings case-insensitively)."""
+        collate = " COLLATE NOCASE" if isinstance(value, str) else ""
+        docs = self.select(resource, where=f"{extract_sql(field_path)} = ?{collate}", params=[value],
+                           parent_id=parent_id, limit=1)
+        return docs[0] if docs else None
+
+    def explain(self, sql: str, params: list[Any]) -> list[str]:
+        """EXPLAIN QUERY PLAN detail lines; tests use it to prove hot queries hit an index."""
+        with self.lock:
+            return [row[3] for row in self._conn.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
+
+    # writes -----------------------------------------------------------------------------------------
+
+    def insert(self, resource: str, doc: Doc) -> Doc:
+        """Insert a new document, assigning the next id; returns the stored document."""
+        table = TABLES[resource]
+        with self.transaction():
+            next_id = self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {resource}").fetchone()[0]
+            stored = {"id": next_id, **{k: v for k, v in doc.items() if k != "id"}}
+            parent = table.parent(stored) if table.parent else None
+            self._conn.execute(f"INSERT INTO {resource} (id, parent_id, doc) VALUES (?, ?, ?)",
+                               (next_id, parent, json.dumps(stored)))
+            self._learn_fields(resource, [stored])
+        return stored
+
+    def replace(self, resource: str, doc: Doc) -> Doc:
+        table = TABLES[resource]
+        parent = table.parent(doc) if table.parent else None
+        with self.transaction():
+            self._conn.execute(f"UPDATE {resource} SET doc = ?, parent_id = ? WHERE id = ?",
+                               (json.dumps(doc), parent, doc["id"]))
+            self._learn_fields(resource, [doc])
+        return doc
+
+    def delete(self, resource: str, id_: int) -> bool:
+        with self.lock:
+            return self._conn.execute(f"DELETE FROM {resource} WHERE id = ?", (id_,)).rowcount > 0
+
+    def delete_children(self, resource: str, parent_id: int) -> None:
+        with self.lock:
+            self._conn.execute(f"DELETE FROM {resource} WHERE parent_id = ?", (parent_id,))
+
+    def close(self) -> None:
+        with self.lock:
+            self._conn.close()

@@ -1,0 +1,67 @@
+"""Plumbing shared by the tool modules: the provider from the server lifespan, ConnectWise errors as tool
+errors, and compact structured results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, TextContent
+from pydantic import BaseModel, Field
+
+from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
+from psa.provider import PSAProvider
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 20
+
+PageArg = Annotated[int, Field(ge=1, le=100_000, description="Page number, from 1. Use next_page from the previous result.")]
+PageSizeArg = Annotated[
+    int, Field(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (1-{MAX_PAGE_SIZE}).")
+]
+
+
+@dataclass
+class AppState:
+    """What the server lifespan yields: one provider shared by every tool call."""
+
+    provider: PSAProvider
+    site: str | None = None
+
+
+def provider_of(ctx: Context) -> PSAProvider:
+    state = ctx.request_context.lifespan_context
+    provider = getattr(state, "provider", None)
+    if provider is None:
+        raise ToolError("The server has no PSA connection (its lifespan did not start); restart the server.")
+    return provider
+
+
+@contextmanager
+def cw_errors(*, not_found: str | None = None) -> Iterator[None]:
+    """Turn ConnectWise errors into tool errors a model can act on (never a stack trace)."""
+    try:
+        yield
+    except ConnectWiseNotFoundError as exc:
+        if not_found:
+            said = f" ConnectWise says: {exc.message}" if exc.message else ""
+            raise ToolError(f"{not_found}{said}") from exc
+        raise ToolError(str(exc)) from exc
+    except ConnectWiseError as exc:
+        raise ToolError(str(exc)) from exc
+
+
+def structured(model: BaseModel) -> CallToolResult:
+    """A result whose structured content and text twin are both compact: no nulls, no indentation."""
+    data = model.model_dump(mode="json", exclude_none=True)
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def compact_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))

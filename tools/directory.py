@@ -1,0 +1,89 @@
+"""Directory read tools: list_boards, find_companies.
+
+No `from __future__ import annotations` here: the SDK reads these signatures to build the JSON schemas.
+"""
+
+from typing import Annotated
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from psa.connectwise.errors import ConnectWiseError
+from psa.connectwise.models import BoardStatus
+from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
+from tools.views import BoardView, CompanyBrief, View, board_view, company_brief
+
+STATUS_FETCH_CONCURRENCY = 8
+
+
+class BoardsResult(View):
+    boards: list[BoardView]
+
+
+class CompaniesResult(View):
+    items: list[CompanyBrief]
+    page: int
+    page_size: int
+    has_more: bool
+    next_page: int | None = Field(None, description="Pass as `page` to get the next page; absent on the last page.")
+
+
+async def list_boards(
+    ctx: Context,
+    include_inactive: Annotated[bool, Field(description="Also list inactive boards.")] = False,
+) -> Annotated[CallToolResult, BoardsResult]:
+    """List the service boards with their statuses; `closed: true` marks a status that closes the ticket.
+
+    Use to learn the exact board and status names that search_tickets filters take, or which status to set."""
+    provider = provider_of(ctx)
+    with cw_errors():
+        boards = await provider.list_boards()
+    if not include_inactive:
+        boards = [b for b in boards if not b.inactiveFlag]
+    statuses: dict[int, list[BoardStatus]] = {}
+    errors: list[ConnectWiseError] = []
+    limiter = anyio.CapacityLimiter(STATUS_FETCH_CONCURRENCY)
+
+    async def fetch(board_id: int) -> None:
+        async with limiter:
+            try:
+                statuses[board_id] = await provider.list_board_statuses(board_id)
+            except ConnectWiseError as exc:  # re-raised below as a tool error, not an exception group
+                errors.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        for board in boards:
+            if board.id is not None:
+                tg.start_soon(fetch, board.id)
+    if errors:
+        with cw_errors():
+            raise errors[0]
+    return structured(BoardsResult(boards=[board_view(b, statuses.get(b.id or 0, [])) for b in boards]))
+
+
+async def find_companies(
+    ctx: Context,
+    name: Annotated[
+        str | None,
+        Field(description="Part of the company name or identifier, e.g. 'contoso'. Omit to list all companies.", max_length=100),
+    ] = None,
+    page: PageArg = 1,
+    page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
+) -> Annotated[CallToolResult, CompaniesResult]:
+    """Find companies (customers) whose name or identifier contains `name`.
+
+    Use to get a company's exact name or identifier before filtering search_tickets by company."""
+    term = name.strip() if name else None
+    with cw_errors():
+        result = await provider_of(ctx).find_companies(term or None, page=page, page_size=page_size)
+    return structured(
+        CompaniesResult(
+            items=[company_brief(c) for c in result.items],
+            page=result.page,
+            page_size=result.page_size,
+            has_more=result.has_more,
+            next_page=result.next_page if result.has_more else None,
+        )
+    )

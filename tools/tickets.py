@@ -1,0 +1,219 @@
+"""Ticket read tools: search_tickets, get_ticket, list_ticket_notes.
+
+No `from __future__ import annotations` here: the SDK reads these signatures to build the JSON schemas.
+"""
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
+from pydantic import Field
+
+from psa.connectwise.errors import ConnectWiseError
+from psa.connectwise.models import TicketNote
+from psa.provider import TicketQuery
+from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
+from tools.views import (
+    EXCERPT_CHARS,
+    NotesOverview,
+    NoteView,
+    TicketDetail,
+    TicketListItem,
+    View,
+    note_view,
+    notes_overview,
+    ticket_detail,
+    ticket_list_item,
+)
+
+TicketIdArg = Annotated[int, Field(ge=1, le=2_147_483_647, description="The ticket number (id), e.g. 12345.")]
+
+NOTES_PAGE = 100
+NOTES_SCAN_PAGES = 5
+
+
+class TicketSearchResult(View):
+    items: list[TicketListItem]
+    page: int
+    page_size: int
+    has_more: bool
+    next_page: int | None = Field(None, description="Pass as `page` to get the next page; absent on the last page.")
+
+
+class TicketNotesResult(View):
+    ticket_id: int
+    items: list[NoteView]
+    page: int
+    page_size: int
+    has_more: bool
+    next_page: int | None = None
+
+
+async def search_tickets(
+    ctx: Context,
+    text: Annotated[str | None, Field(description="Words that must appear in the ticket summary.", max_length=200)] = None,
+    board: Annotated[str | None, Field(description="Service board name, exact (see list_boards).")] = None,
+    status: Annotated[str | None, Field(description="Status name, exact (see list_boards for each board's statuses).")] = None,
+    company: Annotated[str | None, Field(description="Company name or identifier, exact (see find_companies).")] = None,
+    contact: Annotated[str | None, Field(description="Contact full name, exact.")] = None,
+    owner: Annotated[str | None, Field(description="Owner's member identifier, e.g. 'jsmith'.")] = None,
+    priority: Annotated[str | None, Field(description="Priority name, exact, e.g. 'Priority 1 - Emergency Response'.")] = None,
+    is_open: Annotated[bool | None, Field(description="true: open tickets only; false: closed only; omit for both.")] = None,
+    entered_after: Annotated[datetime | None, Field(description="Entered on/after this date or datetime (ISO 8601, UTC).")] = None,
+    entered_before: Annotated[datetime | None, Field(description="Entered before this date or datetime (ISO 8601, UTC).")] = None,
+    updated_after: Annotated[datetime | None, Field(description="Last updated on/after this date or datetime (ISO 8601, UTC).")] = None,
+    updated_before: Annotated[datetime | None, Field(description="Last updated before this date or datetime (ISO 8601, UTC).")] = None,
+    conditions: Annotated[
+        str | None,
+        Field(
+            description="Expert only: a raw ConnectWise conditions string, ANDed with the filters above, "
+            'e.g. `severity = "High" and budgetHours > 2`. Prefer the typed filters.',
+            max_length=2000,
+        ),
+    ] = None,
+    page: PageArg = 1,
+    page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
+) -> Annotated[CallToolResult, TicketSearchResult]:
+    """Search service tickets, newest first. With no arguments: the most recent tickets.
+
+    Use this to find tickets by words in the summary, board, status, company, contact, owner, priority,
+    open/closed and date ranges. Returns a compact line per ticket; call get_ticket for one ticket's details
+    and list_ticket_notes for its notes. Page with `page` = the result's `next_page`."""
+    for lo, hi, label in ((entered_after, entered_before, "entered"), (updated_after, updated_before, "updated")):
+        if lo is not None and hi is not None and _naive(lo) >= _naive(hi):
+            raise ToolError(f"{label}_after must be earlier than {label}_before.")
+    query = TicketQuery(
+        text=_blank_to_none(text),
+        board=_blank_to_none(board),
+        status=_blank_to_none(status),
+        company=_blank_to_none(company),
+        contact=_blank_to_none(contact),
+        owner=_blank_to_none(owner),
+        priority=_blank_to_none(priority),
+        is_open=is_open,
+        entered_after=entered_after,
+        entered_before=entered_before,
+        updated_after=updated_after,
+        updated_before=updated_before,
+        conditions=_blank_to_none(conditions),
+    )
+    with cw_errors():
+        result = await provider_of(ctx).search_tickets(query, page=page, page_size=page_size)
+    return structured(
+        TicketSearchResult(
+            items=[ticket_list_item(t) for t in result.items],
+            page=result.page,
+            page_size=result.page_size,
+            has_more=result.has_more,
+            next_page=result.next_page if result.has_more else None,
+        )
+    )
+
+
+async def get_ticket(ctx: Context, ticket_id: TicketIdArg) -> Annotated[CallToolResult, TicketDetail]:
+    """Get one ticket in full: summary, board, status, priority, owner, dates, the company and contact, the
+    attached configurations (devices), and a notes overview (counts per kind, first and last note excerpts).
+
+    Use after search_tickets when you have a ticket id. For the full note thread use list_ticket_notes."""
+    provider = provider_of(ctx)
+    with cw_errors(not_found=f"Ticket {ticket_id} was not found. Check the id, or find it with search_tickets."):
+        ticket = await provider.get_ticket(ticket_id)
+
+    parts: dict[str, Any] = {}
+
+    async def company() -> None:
+        if ticket.company is not None and ticket.company.id:
+            parts["company"] = await _optional(provider.get_company(ticket.company.id))
+
+    async def contact() -> None:
+        if ticket.contact is not None and ticket.contact.id:
+            parts["contact"] = await _optional(provider.get_contact(ticket.contact.id))
+
+    async def configurations() -> None:
+        parts["configurations"] = await _optional(provider.list_ticket_configurations(ticket_id)) or []
+
+    async def notes() -> None:
+        parts["notes"] = await _optional(_notes_overview(provider, ticket_id))
+
+    # Every job swallows ConnectWise errors (the ticket itself was read), so the group never raises one.
+    async with anyio.create_task_group() as tg:
+        for job in (company, contact, configurations, notes):
+            tg.start_soon(job)
+
+    return structured(
+        ticket_detail(
+            ticket,
+            company=parts.get("company"),
+            contact=parts.get("contact"),
+            configurations=parts.get("configurations") or [],
+            notes=parts.get("notes"),
+        )
+    )
+
+
+async def list_ticket_notes(
+    ctx: Context,
+    ticket_id: TicketIdArg,
+    page: PageArg = 1,
+    page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
+) -> Annotated[CallToolResult, TicketNotesResult]:
+    """List a ticket's notes, oldest first, as a technician reads the thread: kind (description,
+    internal_analysis, resolution), author, date and text (long notes are truncated with a marker).
+
+    Use when get_ticket's notes overview is not enough. Page with `page` = the result's `next_page`."""
+    with cw_errors(not_found=f"Ticket {ticket_id} was not found. Check the id, or find it with search_tickets."):
+        result = await provider_of(ctx).list_ticket_notes(ticket_id, page=page, page_size=page_size)
+    return structured(
+        TicketNotesResult(
+            ticket_id=ticket_id,
+            items=[note_view(n) for n in result.items],
+            page=result.page,
+            page_size=result.page_size,
+            has_more=result.has_more,
+            next_page=result.next_page if result.has_more else None,
+        )
+    )
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else value
+
+
+def _naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+
+
+async def _optional(awaitable: Any) -> Any:
+    """A secondary lookup that may fail (deleted contact, a role without access) without failing the ticket."""
+    try:
+        return await awaitable
+    except ConnectWiseError:
+        return None
+
+
+async def _notes_overview(provider: Any, ticket_id: int) -> NotesOverview:
+    total = await provider.count_ticket_notes(ticket_id)
+    if total == 0:
+        return notes_overview(0, [], complete=True)
+    notes: list[TicketNote] = []
+    pages = math.ceil(total / NOTES_PAGE)
+    for page in range(1, min(pages, NOTES_SCAN_PAGES) + 1):
+        result = await provider.list_ticket_notes(ticket_id, page=page, page_size=NOTES_PAGE)
+        notes.extend(result.items)
+        if not result.has_more:
+            break
+    complete = len(notes) >= total
+    if not complete and pages > NOTES_SCAN_PAGES:
+        last_page = await provider.list_ticket_notes(ticket_id, page=pages, page_size=NOTES_PAGE)
+        if last_page.items:
+            overview = notes_overview(total, notes, complete=False)
+            overview.last = note_view(last_page.items[-1], EXCERPT_CHARS)
+            return overview
+    return notes_overview(total, notes, complete=complete)

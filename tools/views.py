@@ -1,0 +1,415 @@
+"""Compact views of ConnectWise records for tool output.
+
+A view keeps the fields a technician (or a model) acts on, flattens references to their display names
+("board": "Help Desk"), truncates long text with an explicit marker, and prints dates as compact UTC
+("2025-11-03T14:01Z"). Nulls are dropped on the wire (see `tools.common.structured`), so an absent key means
+"not set".
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from psa.connectwise.models import (
+    Board,
+    BoardStatus,
+    Company,
+    Configuration,
+    Contact,
+    Reference,
+    Ticket,
+    TicketNote,
+)
+
+SUMMARY_CHARS = 200
+NOTE_CHARS = 2000
+EXCERPT_CHARS = 300
+DESCRIPTION_CHARS = 1500
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+
+
+def truncate(text: str | None, limit: int) -> str | None:
+    """`text` cut to about `limit` characters (at a word boundary when one is near), with a marker saying how
+    much was left out. Whitespace runs are kept; None stays None."""
+    if text is None:
+        return None
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    if space >= limit * 0.8:
+        cut = cut[:space]
+    cut = cut.rstrip()
+    return f"{cut}… [truncated, {len(text) - len(cut)} more chars]"
+
+
+def ref_name(ref: Reference | None) -> str | None:
+    """A reference's display text: its name, else its identifier, else `#id`."""
+    if ref is None:
+        return None
+    if ref.name:
+        return ref.name
+    if ref.identifier:
+        return ref.identifier
+    return f"#{ref.id}" if ref.id is not None else None
+
+
+def member_name(ref: Reference | None) -> str | None:
+    """Members are best known by their identifier (login), which is also what filters take."""
+    if ref is None:
+        return None
+    return ref.identifier or ref.name or (f"#{ref.id}" if ref.id is not None else None)
+
+
+def compact_dt(value: datetime | str | None) -> str | None:
+    """`2025-11-03T14:01Z` (UTC, minutes); naive datetimes are taken as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+
+
+# ---- tickets ---------------------------------------------------------------------------------------------------
+
+
+class TicketListItem(View):
+    """One ticket in a search result: the fields to triage and pick the next call."""
+
+    id: int
+    summary: str | None = None
+    board: str | None = None
+    status: str | None = None
+    company: str | None = None
+    contact: str | None = None
+    priority: str | None = None
+    owner: str | None = Field(None, description="Owner member identifier.")
+    entered: str | None = Field(None, description="Date entered, UTC.")
+    updated: str | None = Field(None, description="Last updated, UTC.")
+    closed: bool = False
+
+
+def ticket_list_item(t: Ticket) -> TicketListItem:
+    return TicketListItem(
+        id=t.id or 0,
+        summary=truncate(t.summary, SUMMARY_CHARS),
+        board=ref_name(t.board),
+        status=ref_name(t.status),
+        company=ref_name(t.company),
+        contact=ref_name(t.contact) or t.contactName,
+        priority=ref_name(t.priority),
+        owner=member_name(t.owner),
+        entered=compact_dt(t.date_entered),
+        updated=compact_dt(t.last_updated),
+        closed=bool(t.closedFlag),
+    )
+
+
+class CompanyBrief(View):
+    id: int | None = None
+    identifier: str | None = None
+    name: str | None = None
+    status: str | None = None
+    phone: str | None = None
+    city: str | None = None
+    state: str | None = None
+    website: str | None = None
+
+
+def company_brief(c: Company) -> CompanyBrief:
+    return CompanyBrief(
+        id=c.id,
+        identifier=c.identifier,
+        name=c.name,
+        status=ref_name(c.status),
+        phone=c.phoneNumber,
+        city=c.city,
+        state=c.state,
+        website=c.website,
+    )
+
+
+class ContactBrief(View):
+    id: int | None = None
+    name: str | None = None
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    inactive: bool | None = None
+
+
+def _contact_item(contact: Contact, kind: str) -> str | None:
+    items = contact.communicationItems or []
+    wanted = [i for i in items if (i.communicationType or "").lower() == kind and i.value]
+    default = [i for i in wanted if i.defaultFlag]
+    chosen = (default or wanted or [None])[0]
+    return chosen.value if chosen is not None else None
+
+
+def contact_brief(contact: Contact) -> ContactBrief:
+    phone = contact.defaultPhoneNbr or _contact_item(contact, "phone")
+    if phone and contact.defaultPhoneExtension:
+        phone = f"{phone} x{contact.defaultPhoneExtension}"
+    return ContactBrief(
+        id=contact.id,
+        name=contact.full_name or None,
+        title=contact.title,
+        email=_contact_item(contact, "email"),
+        phone=phone,
+        inactive=contact.inactiveFlag or None,
+    )
+
+
+class ConfigurationBrief(View):
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    status: str | None = None
+    device: str | None = Field(None, description="Device identifier.")
+    serial: str | None = None
+    os: str | None = None
+    ip: str | None = None
+
+
+def configuration_brief(c: Configuration | Any) -> ConfigurationBrief:
+    get = lambda name: getattr(c, name, None)  # noqa: E731  (the provider may hand back a bare reference)
+    os_text = " ".join(p for p in (get("osType"), get("osInfo")) if p) or None
+    return ConfigurationBrief(
+        id=get("id"),
+        name=get("name"),
+        type=ref_name(get("type")),
+        status=ref_name(get("status")),
+        device=get("deviceIdentifier"),
+        serial=get("serialNumber"),
+        os=os_text,
+        ip=get("ipAddress"),
+    )
+
+
+# ---- notes -----------------------------------------------------------------------------------------------------
+
+NoteKind = Literal["description", "internal_analysis", "resolution", "other"]
+
+
+def note_kind(n: TicketNote) -> NoteKind:
+    """One kind per note (CW allows several flags; resolution wins, then internal analysis, then description)."""
+    if n.resolutionFlag:
+        return "resolution"
+    if n.internalAnalysisFlag:
+        return "internal_analysis"
+    if n.detailDescriptionFlag:
+        return "description"
+    return "other"
+
+
+def note_author(n: TicketNote) -> str | None:
+    if n.member is not None:
+        return member_name(n.member)
+    if n.contact is not None:
+        return ref_name(n.contact)
+    return n.createdBy
+
+
+class NoteView(View):
+    id: int | None = None
+    kind: NoteKind
+    internal: bool = Field(description="Hidden from the customer.")
+    author: str | None = None
+    created: str | None = None
+    text: str | None = None
+
+
+def note_view(n: TicketNote, limit: int = NOTE_CHARS) -> NoteView:
+    kind = note_kind(n)
+    return NoteView(
+        id=n.id,
+        kind=kind,
+        internal=bool(n.internalFlag or n.internalAnalysisFlag),
+        author=note_author(n),
+        created=compact_dt(n.dateCreated or (n.info.dateEntered if n.info else None)),
+        text=truncate(n.text, limit),
+    )
+
+
+class NotesOverview(View):
+    total: int
+    by_kind: dict[str, int] = Field(description="Counts per kind: description, internal_analysis, resolution, other.")
+    first: NoteView | None = Field(None, description="The oldest note (excerpt).")
+    last: NoteView | None = Field(None, description="The newest note (excerpt).")
+    complete: bool = Field(True, description="False when the ticket has more notes than were counted.")
+    hint: str | None = None
+
+
+def notes_overview(total: int, notes: list[TicketNote], *, complete: bool) -> NotesOverview:
+    by_kind: dict[str, int] = {"description": 0, "internal_analysis": 0, "resolution": 0, "other": 0}
+    for n in notes:
+        by_kind[note_kind(n)] += 1
+    return NotesOverview(
+        total=max(total, len(notes)),
+        by_kind={k: v for k, v in by_kind.items() if v},
+        first=note_view(notes[0], EXCERPT_CHARS) if notes else None,
+        last=note_view(notes[-1], EXCERPT_CHARS) if len(notes) > 1 else None,
+        complete=complete,
+        hint="Read the full thread with list_ticket_notes." if notes else None,
+    )
+
+
+# ---- ticket detail ---------------------------------------------------------------------------------------------
+
+
+class TicketDetail(View):
+    id: int
+    summary: str | None = None
+    board: str | None = None
+    status: str | None = None
+    closed: bool = False
+    type: str | None = None
+    subtype: str | None = None
+    item: str | None = None
+    priority: str | None = None
+    severity: str | None = None
+    impact: str | None = None
+    owner: str | None = None
+    team: str | None = None
+    source: str | None = None
+    resources: str | None = Field(None, description="Assigned members (identifiers).")
+    site: str | None = None
+    agreement: str | None = None
+    entered: str | None = None
+    entered_by: str | None = None
+    updated: str | None = None
+    updated_by: str | None = None
+    required: str | None = Field(None, description="Due date.")
+    responded: str | None = None
+    resolved: str | None = None
+    closed_at: str | None = None
+    closed_by: str | None = None
+    budget_hours: float | None = None
+    actual_hours: float | None = None
+    in_sla: bool | None = None
+    parent_ticket_id: int | None = None
+    initial_description: str | None = None
+    company: CompanyBrief | None = None
+    contact: ContactBrief | None = None
+    configurations: list[ConfigurationBrief] = Field(default_factory=list)
+    notes: NotesOverview | None = None
+
+
+def ticket_detail(
+    t: Ticket,
+    *,
+    company: Company | None,
+    contact: Contact | None,
+    configurations: list[Any],
+    notes: NotesOverview | None,
+) -> TicketDetail:
+    info = t.info
+    contact_view: ContactBrief | None
+    if contact is not None:
+        contact_view = contact_brief(contact)
+        if not contact_view.email and t.contactEmailAddress:
+            contact_view.email = t.contactEmailAddress
+    elif t.contact is not None or t.contactName:
+        contact_view = ContactBrief(
+            id=t.contact.id if t.contact else None,
+            name=ref_name(t.contact) or t.contactName,
+            email=t.contactEmailAddress,
+            phone=t.contactPhoneNumber,
+        )
+    else:
+        contact_view = None
+    company_view = (
+        company_brief(company)
+        if company is not None
+        else (CompanyBrief(id=t.company.id, identifier=t.company.identifier, name=t.company.name) if t.company else None)
+    )
+    return TicketDetail(
+        id=t.id or 0,
+        summary=t.summary,
+        board=ref_name(t.board),
+        status=ref_name(t.status),
+        closed=bool(t.closedFlag),
+        type=ref_name(t.type),
+        subtype=ref_name(t.subType),
+        item=ref_name(t.item),
+        priority=ref_name(t.priority),
+        severity=t.severity,
+        impact=t.impact,
+        owner=member_name(t.owner),
+        team=ref_name(t.team),
+        source=ref_name(t.source),
+        resources=t.resources,
+        site=ref_name(t.site) or t.siteName,
+        agreement=ref_name(t.agreement),
+        entered=compact_dt(t.date_entered),
+        entered_by=info.enteredBy if info else None,
+        updated=compact_dt(t.last_updated),
+        updated_by=info.updatedBy if info else None,
+        required=compact_dt(t.requiredDate),
+        responded=compact_dt(t.dateResponded),
+        resolved=compact_dt(t.dateResolved),
+        closed_at=compact_dt(t.closedDate),
+        closed_by=t.closedBy,
+        budget_hours=t.budgetHours,
+        actual_hours=t.actualHours,
+        in_sla=t.isInSla,
+        parent_ticket_id=t.parentTicketId,
+        initial_description=truncate(t.initialDescription, DESCRIPTION_CHARS),
+        company=company_view,
+        contact=contact_view,
+        configurations=[configuration_brief(c) for c in configurations],
+        notes=notes,
+    )
+
+
+# ---- boards ----------------------------------------------------------------------------------------------------
+
+
+class StatusView(View):
+    id: int | None = None
+    name: str | None = None
+    closed: bool = Field(False, description="Setting this status closes the ticket.")
+    default: bool | None = Field(None, description="The status new tickets get.")
+    inactive: bool | None = None
+
+
+class BoardView(View):
+    id: int | None = None
+    name: str | None = None
+    inactive: bool | None = None
+    statuses: list[StatusView] = Field(default_factory=list)
+
+
+def status_view(s: BoardStatus) -> StatusView:
+    return StatusView(
+        id=s.id,
+        name=s.name,
+        closed=bool(s.closedStatus),
+        default=True if s.defaultFlag else None,
+        inactive=True if s.inactive else None,
+    )
+
+
+def board_view(b: Board, statuses: list[BoardStatus]) -> BoardView:
+    ordered = sorted(statuses, key=lambda s: (s.sortOrder if s.sortOrder is not None else 1 << 30, s.id or 0))
+    return BoardView(
+        id=b.id,
+        name=b.name,
+        inactive=True if b.inactiveFlag else None,
+        statuses=[status_view(s) for s in ordered],
+    )
