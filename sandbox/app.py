@@ -159,12 +159,9 @@ class Api:
         params = list_params(_query(request), forward_only=False)
         notes = [{**_ticket_note(n), "noteType": "TicketNote"}
                  for n in self.store.select("ticket_notes", parent_id=ticket_id)]
-        entries = self.store.select(
-            "time_entries",
-            where="json_extract(doc, '$.chargeToId') = ? AND json_extract(doc, '$.chargeToType') = ? COLLATE NOCASE",
-            params=[ticket_id, "ServiceTicket"],
-        )
-        notes += [_time_entry_note(e, ticket_id) for e in entries if e.get("notes")]
+        entries = self.store.select("time_entries", where="json_extract(doc, '$.chargeToId') = ?", params=[ticket_id])
+        notes += [_time_entry_note(e, ticket_id) for e in entries
+                  if e.get("notes") and e.get("chargeToType") in ("ServiceTicket", "ProjectTicket")]
         notes.sort(key=lambda n: ((n.get("_info") or {}).get("dateEntered") or n.get("dateCreated") or "", n["id"]))
         if request.url.path.endswith("/count"):
             return CwJSON({"count": len(notes)})

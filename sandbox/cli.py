@@ -6,35 +6,34 @@ import base64
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sandbox.app import API_PREFIX
 from sandbox.auth import CLIENT_ID, COMPANY_ID, PRIVATE_KEY, PUBLIC_KEY
 from sandbox.faults import Faults, RequestLog
 from sandbox.runner import build_server, default_db_path, open_store
 
-# Rough records per ticket (notes, time entries, configuration links) for the progress bar's total.
-_RECORDS_PER_TICKET = 6
-
 
 def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -> int:
     console = Console(stderr=True)
     db_path = Path(db).expanduser() if db else default_db_path()
     fresh = not db_path.exists()
-    with Progress(TextColumn("seeding {task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not fresh) as progress:
-        task = progress.add_task(str(db_path), total=max(tickets * _RECORDS_PER_TICKET, 1))
+    # The generator streams an unknown number of records, so the bar pulses and counts instead of filling.
+    with Progress(TextColumn("seeding {task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),
+                  TimeElapsedColumn(), console=console, transient=True, disable=not fresh) as progress:
+        task = progress.add_task(str(db_path), total=None)
         store = open_store(db_path, seed, tickets, progress=lambda n: progress.update(task, completed=n))
     faults, log = Faults(), RequestLog()
     server = build_server(store, faults, log, host, port)
     site = f"http://{host}:{port}"
     token = base64.b64encode(f"{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}".encode()).decode()
-    console.print(f"[bold]ConnectWise sandbox[/bold] on {site}{API_PREFIX}  (db: {db_path})")
-    console.print(f"  CW_SITE={site}\n  CW_COMPANY_ID={COMPANY_ID}\n  CW_PUBLIC_KEY={PUBLIC_KEY}\n"
-                  f"  CW_PRIVATE_KEY={PRIVATE_KEY}\n  CW_CLIENT_ID={CLIENT_ID}")
-    console.print(f"  curl -H 'Authorization: Basic {token}' -H 'clientId: {CLIENT_ID}' "
-                  f"'{site}{API_PREFIX}/service/tickets?pageSize=5'")
-    console.print("Press Ctrl-C to stop.")
+    # Plain print: these lines are meant to be copied, so no rich wrapping or markup.
+    print(f"ConnectWise sandbox on {site}{API_PREFIX}  (db: {db_path})")
+    print(f"  CW_SITE={site}\n  CW_COMPANY_ID={COMPANY_ID}\n  CW_PUBLIC_KEY={PUBLIC_KEY}\n"
+          f"  CW_PRIVATE_KEY={PRIVATE_KEY}\n  CW_CLIENT_ID={CLIENT_ID}")
+    print(f"  curl -H 'Authorization: Basic {token}' -H 'clientId: {CLIENT_ID}' "
+          f"'{site}{API_PREFIX}/service/tickets?pageSize=5'")
+    print("Press Ctrl-C to stop.", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

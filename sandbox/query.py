@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from sandbox import conditions as cond
 from sandbox.errors import ApiError, bad_request
+from sandbox.fields import FIELDS
 from sandbox.store import Doc, Store, extract_sql
 
 DEFAULT_PAGE_SIZE = 25
@@ -106,7 +107,17 @@ class FieldResolver:
         if known is not None:
             return known
         alias = _INFO_ALIASES.get(field.lower())
-        return alias if alias else field
+        if alias:
+            return alias
+        head = field.split("/", 1)[0]
+        spec_fields = FIELDS.get(self.resource)
+        if spec_fields is not None:
+            match = next((name for name in spec_fields if name.lower() == head.lower()), None)
+            if match is None:
+                # CW rejects fields its model does not have; silently matching nothing would hide typos.
+                raise bad_request(f"Unknown field {field!r} for {self.resource}")
+            return match + field[len(head):]
+        return field
 
     def sql(self, field: str) -> tuple[str, bool | None]:
         """(SQL expression, index text-ness or None when the field has no index)."""

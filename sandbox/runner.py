@@ -64,7 +64,7 @@ class RunningSandbox:
 def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | None = None, seed: int = 42,
                   tickets: int = 2000) -> RunningSandbox:
     """Open (and on first use seed) the database, serve it, and return once it accepts connections."""
-    store = open_store(db_path, seed, tickets)
+    store = open_store(Path(db_path) if db_path is not None else None, seed, tickets)
     faults, log = Faults(), RequestLog()
     server = build_server(store, faults, log, host, port)
     # Binding here, not in uvicorn, is what lets port 0 report the port the OS actually chose.

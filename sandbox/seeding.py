@@ -14,7 +14,7 @@ BATCH = 5_000
 Progress = Callable[[int], None]  # called with the number of records loaded so far
 
 
-def _generator() -> Callable[..., Iterable[Any]] | None:
+def generator() -> Callable[..., Iterable[Any]] | None:
     # The generator package is written separately; a checkout without it still runs an empty sandbox.
     module = importlib.import_module("sandbox.seed")
     return getattr(module, "generate", None)
@@ -24,7 +24,7 @@ def seed_if_empty(store: Store, *, seed: int, tickets: int, progress: Progress |
     """Seed an empty database once; an existing one is reused as-is. Returns True if it seeded now."""
     if store.get_meta("seed") is not None or not store.is_empty():
         return False
-    generate = _generator()
+    generate = generator()
     if generate is None:
         return False
     pending: dict[str, list[dict[str, Any]]] = {}
@@ -46,5 +46,6 @@ def seed_if_empty(store: Store, *, seed: int, tickets: int, progress: Progress |
             loaded += len(batch)
     if progress:
         progress(loaded)
+    store.analyze()
     store.set_meta("seed", json.dumps({"seed": seed, "tickets": tickets, "records": loaded}))
     return True

@@ -24,6 +24,9 @@ Doc = dict[str, Any]
 class Index:
     path: str  # JSON path below the document, "/"-separated like a CW field: "board/name"
     text: bool  # string-valued fields are indexed (and compared) case-insensitively, like CW's SQL Server
+    # Extra non-text columns appended to the index, so the common "board X and open" filter and its
+    # count never have to parse the (large) documents.
+    then: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,16 +57,17 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("configurations", indexes=(Index("company/id", False), Index("name", True))),
     Table("members", indexes=(Index("identifier", True),)),
     Table("tickets", indexes=(
-        Index("closedFlag", False), Index("board/id", False), Index("board/name", True),
+        Index("closedFlag", False), Index("board/id", False), Index("board/name", True, then=("closedFlag",)),
         Index("status/id", False), Index("status/name", True), Index("company/id", False),
-        Index("company/name", True), Index("company/identifier", True), Index("owner/identifier", True),
+        Index("company/name", True), Index("company/identifier", True),
+        Index("owner/identifier", True, then=("closedFlag",)),
         Index("priority/name", True), Index("_info/dateEntered", False), _LAST_UPDATED,
     )),
     Table("ticket_notes", parent=_key("ticketId"), indexes=(_LAST_UPDATED,)),
     Table("ticket_configurations", parent=_key("ticketId"), indexes=(Index("configurationId", False),)),
     Table("kb_articles", indexes=(Index("title", True), _LAST_UPDATED)),
     Table("time_entries", indexes=(
-        Index("chargeToId", False), Index("chargeToType", True), Index("member/identifier", True),
+        Index("chargeToId", False), Index("member/identifier", True),
         Index("timeStart", False), _LAST_UPDATED,
     )),
     Table("callbacks"),
@@ -127,10 +131,10 @@ class Store:
                     )
                 for index in table.indexes:
                     collate = " COLLATE NOCASE" if index.text else ""
-                    slug = index.path.replace("/", "_").lstrip("_")
+                    slug = "_".join(p.replace("/", "_").lstrip("_") for p in (index.path, *index.then))
+                    columns = [f"{extract_sql(index.path)}{collate}", *(extract_sql(p) for p in index.then)]
                     self._conn.execute(
-                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{slug} ON {table.name}"
-                        f"({extract_sql(index.path)}{collate})"
+                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{slug} ON {table.name}({', '.join(columns)})"
                     )
 
     def _load_field_names(self) -> None:
@@ -204,6 +208,11 @@ class Store:
             self._conn.executemany(f"INSERT INTO {resource} (id, parent_id, doc) VALUES (?, ?, ?)", rows)
             if len(self._fields[resource]) < _FIELD_SAMPLE:
                 self._learn_fields(resource, docs[:_FIELD_SAMPLE])
+
+    def analyze(self) -> None:
+        """Refresh planner statistics after a bulk load, so selective indexes win over broad ones."""
+        with self.lock:
+            self._conn.execute("ANALYZE")
 
     def is_empty(self) -> bool:
         with self.lock:

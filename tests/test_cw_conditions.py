@@ -226,3 +226,12 @@ def test_local_tokenizer_sees_one_string_literal(text: str) -> None:
     value, end = _read_quoted(rendered, len(prefix))
     assert value == text and end == len(rendered)
     assert re.fullmatch(r"summary = \".*\"", rendered, re.DOTALL)
+
+
+def test_bad_raw_conditions_are_a_typed_connectwise_error() -> None:
+    from psa.connectwise.errors import ConnectWiseConditionsError, ConnectWiseError
+
+    with pytest.raises(ConnectWiseConditionsError) as info:
+        Raw('summary contains "x" and (')
+    assert isinstance(info.value, ConnectWiseError) and isinstance(info.value, ValueError)
+    assert "unclosed parenthesis" in str(info.value) and "ConnectWise" in str(info.value)

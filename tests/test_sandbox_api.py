@@ -190,6 +190,12 @@ def test_injection_attempts_match_literally(client: httpx.Client, payload: str) 
     assert client.get("/service/tickets/count").json() == {"count": N_TICKETS}
 
 
+def test_unknown_field_is_400(client: httpx.Client) -> None:
+    assert_error(client.get("/service/tickets", params={"conditions": "summry = \"x\""}), 400)
+    assert_error(client.get("/service/tickets", params={"orderBy": "nope desc"}), 400)
+    assert ids(client.get("/service/tickets", params={"conditions": 'Board/Name = "Projects" and ID < 4'})) == [1, 3]
+
+
 def test_injection_in_field_name_is_rejected(client: httpx.Client) -> None:
     assert_error(client.get("/service/tickets", params={"orderBy": "id; DROP TABLE tickets"}), 400)
     assert_error(client.get("/service/tickets", params={"conditions": "summary') = 1 --"}), 400)

@@ -124,18 +124,18 @@ def test_faults_and_requests_over_http(sandbox: RunningSandbox, client: httpx.Cl
 def test_seeds_with_the_demo_generator(tmp_path: Path) -> None:
     from sandbox import seeding
 
-    if seeding._generator() is None:
+    if seeding.generator() is None:
         pytest.skip("sandbox.seed.generate is not available yet")
     db = tmp_path / "seeded.db"
     with start_sandbox(db_path=db, seed=7, tickets=50) as running:
         count = httpx.get(f"{running.api_base}/service/tickets/count", headers=HEADERS).json()["count"]
-        assert count == 50
+        assert count >= 50  # the generator may add scenario tickets on top of the requested number
         first = httpx.get(f"{running.api_base}/service/tickets", headers=HEADERS,
                           params={"pageSize": 5, "orderBy": "_info/lastUpdated desc"})
         assert first.status_code == 200 and len(first.json()) == 5
         board = first.json()[0]["board"]["name"]
         same = httpx.get(f"{running.api_base}/service/tickets/count", headers=HEADERS,
                          params={"conditions": f'board/name = "{board}"'}).json()["count"]
-        assert 1 <= same <= 50
+        assert 1 <= same <= count
     with start_sandbox(db_path=db, seed=8, tickets=10) as again:  # an existing db is reused as-is
-        assert httpx.get(f"{again.api_base}/service/tickets/count", headers=HEADERS).json()["count"] == 50
+        assert httpx.get(f"{again.api_base}/service/tickets/count", headers=HEADERS).json()["count"] == count

@@ -102,7 +102,12 @@ async def search_tickets(
         conditions=_blank_to_none(conditions),
     )
     with cw_errors():
-        result = await provider_of(ctx).search_tickets(query, page=page, page_size=page_size)
+        try:
+            result = await provider_of(ctx).search_tickets(query, page=page, page_size=page_size)
+        except ValueError as exc:  # the conditions builder refused the expert string before sending it
+            raise ToolError(
+                f"Invalid conditions: {exc}. Fix the `conditions` string or use the typed filters instead."
+            ) from exc
     return structured(
         TicketSearchResult(
             items=[ticket_list_item(t) for t in result.items],

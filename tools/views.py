@@ -188,7 +188,11 @@ class ConfigurationBrief(View):
 
 def configuration_brief(c: Configuration | Any) -> ConfigurationBrief:
     get = lambda name: getattr(c, name, None)  # noqa: E731  (the provider may hand back a bare reference)
-    os_text = " ".join(p for p in (get("osType"), get("osInfo")) if p) or None
+    os_type, os_info = get("osType"), get("osInfo")
+    if os_type and os_info and (os_type in os_info or os_info in os_type):
+        os_text = max(os_type, os_info, key=len)
+    else:
+        os_text = " ".join(p for p in (os_type, os_info) if p) or None
     return ConfigurationBrief(
         id=get("id"),
         name=get("name"),

@@ -21,6 +21,8 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Literal, TypeAlias, Union
 
+from psa.connectwise.errors import ConnectWiseConditionsError
+
 # Field names: identifiers separated by `/` for references (`board/name`, `_info/lastUpdated`).
 FIELD_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:/[A-Za-z_][A-Za-z0-9_]*)*")
 
@@ -208,9 +210,9 @@ class Raw(Condition):
 
 
 def check_balanced(text: str) -> None:
-    """Raise ValueError unless strings are closed and () / [] nest properly outside strings."""
+    """Raise ConnectWiseConditionsError (a ValueError) unless strings are closed and () / [] nest properly."""
     if not text.strip():
-        raise ValueError("empty conditions string")
+        raise ConnectWiseConditionsError("empty conditions string")
     depth = 0
     in_string = False
     in_bracket = False
@@ -234,14 +236,14 @@ def check_balanced(text: str) -> None:
         elif ch == ")":
             depth -= 1
             if depth < 0:
-                raise ValueError("conditions string closes a parenthesis it never opened")
+                raise ConnectWiseConditionsError("conditions string closes a parenthesis it never opened")
         i += 1
     if in_string:
-        raise ValueError("conditions string has an unterminated quoted string")
+        raise ConnectWiseConditionsError("conditions string has an unterminated quoted string")
     if in_bracket:
-        raise ValueError("conditions string has an unterminated [datetime]")
+        raise ConnectWiseConditionsError("conditions string has an unterminated [datetime]")
     if depth:
-        raise ValueError("conditions string has an unclosed parenthesis")
+        raise ConnectWiseConditionsError("conditions string has an unclosed parenthesis")
 
 
 class Field:

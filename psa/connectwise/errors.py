@@ -7,8 +7,8 @@ name the offending field or rule), and what the user can do about it.
 from __future__ import annotations
 
 import json
-from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 
 import httpx
 from pydantic import ValidationError
@@ -128,6 +128,22 @@ class ConnectWiseConnectionError(ConnectWiseError):
     """The request could not be delivered (DNS, refused connection, TLS, dropped connection)."""
 
     hint = "Could not reach ConnectWise: check CW_SITE, the network and any proxy, then retry."
+
+
+class ConnectWiseConditionsError(ConnectWiseError, ValueError):
+    """An expert conditions string was refused before sending (unbalanced quotes, brackets or parentheses).
+
+    Also a ValueError: it is bad input, caught client-side so it can never alter the surrounding query.
+    """
+
+    hint = (
+        'Fix the conditions string: quote text in double quotes (summary contains "vpn"), put dates in brackets '
+        "([2026-01-02T03:04:05Z]), and balance every parenthesis."
+    )
+
+    def _render(self) -> str:
+        # Raised before any request: there is no URL or ConnectWise reply to report.
+        return f"Invalid ConnectWise conditions: {self.message}\n{self.hint}"
 
 
 class ConnectWiseResponseError(ConnectWiseError):

@@ -62,7 +62,7 @@ def _record_id(value: int) -> int:
 
 
 def _to_page(result: ResultPage[T]) -> Page[T]:
-    return Page[T](
+    return Page(
         items=result.items,
         page=result.page,
         page_size=result.page_size,

@@ -351,7 +351,6 @@ CONFIG_TYPES: tuple[ConfigTypeDef, ...] = (
     ConfigTypeDef(11, "NAS", "NAS", (("Synology", "DiskStation DS923+", "DS923+"), ("QNAP", "TS-464", "TS-464-8G")),
                   ("DSM 7.2", "QTS 5.2")),
 )
-CONFIG_TYPE_BY_NAME: dict[str, ConfigTypeDef] = {c.name: c for c in CONFIG_TYPES}
 
 # Manufacturer references are shared by id across configurations.
 MANUFACTURERS: tuple[str, ...] = (

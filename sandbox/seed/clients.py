@@ -15,6 +15,7 @@ from .wire import ANCHOR_TS, DAY, SeedRecord, info, iso, ref
 
 _US = ref(1, "United States", "/company/countries", "country_href", identifier="US")
 _ACTIVE_CO = {"id": 1, "name": "Active", "_info": {}}
+_CONFIG_ACTIVE = ref(*catalog.CONFIG_STATUSES[0], "/company/configurations/statuses", "status_href")
 
 
 @dataclass(slots=True)
@@ -210,7 +211,7 @@ def _configurations(rng: random.Random, client: ClientInfo, ids: dict[str, int],
         doc: dict[str, Any] = {
             "id": cfg_id, "name": name,
             "type": ref(type_def.id, type_def.name, "/company/configurations/types", "type_href"),
-            "status": {"id": 1, "name": "Active", "_info": {}},
+            "status": _CONFIG_ACTIVE,
             "company": client.ref, "contact": contact.ref if contact else None, "site": site_ref,
             "locationId": 1, "businessUnitId": 1,
             "deviceIdentifier": f"{rng.getrandbits(64):016x}",

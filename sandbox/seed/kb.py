@@ -70,6 +70,16 @@ def build_kb(rng: random.Random, clients: list[ClientInfo],
     return records
 
 
+def generic_article_ids() -> dict[str, tuple[int, ...]]:
+    """Ids of each topic's generic articles; build_kb numbers them first, in TOPICS order."""
+    out: dict[str, tuple[int, ...]] = {}
+    next_id = 1
+    for topic in TOPICS:
+        out[topic.key] = tuple(range(next_id, next_id + len(topic.kb)))
+        next_id += len(topic.kb)
+    return out
+
+
 def client_slots(client: ClientInfo) -> dict[str, str]:
     """Template slots describing a client's environment (shared with the ticket generator)."""
     spec = client.spec

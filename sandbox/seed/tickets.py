@@ -16,9 +16,9 @@ from typing import Any, Iterator
 
 from . import catalog
 from .clients import ClientInfo, ContactInfo, Estate
-from .kb import client_slots
+from .kb import client_slots, generic_article_ids
 from .service import ServiceSetup
-from .topics import TOPICS, WORKSTATIONS, Topic
+from .topics import SCENARIOS, TOPICS, WORKSTATIONS, Scenario, Topic
 from .wire import ANCHOR_TS, DAY, HOUR, SeedRecord, info, iso
 
 YEAR = 365 * DAY
@@ -55,12 +55,51 @@ class _Board:
 
 
 @dataclass(frozen=True, slots=True)
+class _Texts:
+    """A scenario resolved to concrete template pools, plus the KB article documenting its fix."""
+
+    summaries: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    updates: tuple[str, ...]
+    internal: tuple[str, ...]
+    resolutions: tuple[str, ...]
+    kb_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class _TopicRefs:
     topic: Topic
     board: _Board
     type_ref: dict[str, Any]
     subtype_refs: tuple[dict[str, Any], ...]
     slot_items: tuple[tuple[str, tuple[str, ...], tuple[bool, ...]], ...]  # name, values, value-has-slots
+    scenarios: tuple[_Texts, ...]
+
+
+# Technician notes that fit any ticket; used when a scenario's own pool is used up on a ticket.
+_FOLLOW_UPS = (
+    "Hi {first}, just checking in - is this still happening? If I don't hear back I'll close the ticket in 3 "
+    "business days.",
+    "Left a voicemail for {first} to schedule a remote session.",
+    "{first}, I've scheduled a remote session for {day} afternoon - you'll get a calendar invite.",
+)
+_INTERNAL_FOLLOW_UPS = (
+    "Waiting on user to confirm. Set a follow-up reminder for tomorrow.",
+    "Reproduced the behaviour on a second machine at the site; continuing troubleshooting.",
+    "No response from the user after 2 attempts (phone + email).",
+)
+# Share of closed tickets the technician linked to the KB article they followed (CW's KB link field).
+_KB_LINK_RATE = 0.35
+
+
+def _resolve(topic: Topic, sc: Scenario, kb_ids: tuple[int, ...]) -> _Texts:
+    def pool(stage: str) -> tuple[str, ...]:
+        picks: tuple[int | str, ...] = getattr(sc, stage)
+        full: tuple[str, ...] = getattr(topic, stage)
+        return tuple(full[p] if isinstance(p, int) else p for p in picks) if picks else full
+
+    return _Texts(pool("summaries"), pool("descriptions"), pool("updates"), pool("internal"),
+                  pool("resolutions"), kb_ids[sc.kb] if sc.kb is not None and kb_ids else None)
 
 
 @dataclass(slots=True)
@@ -100,10 +139,13 @@ def build_context(setup: ServiceSetup, estate: Estate) -> TicketContext:
             cancelled=st.get((b.id, "Cancelled"), st[(b.id, closed_name)]),
         )
     topics = []
+    kb_ids = generic_article_ids()
     for t in TOPICS:
         slot_items = tuple((name, vals, tuple("{" in v for v in vals)) for name, vals in t.slots.items())
+        scenarios = tuple(_resolve(t, sc, kb_ids[t.key]) for sc in SCENARIOS.get(t.key, (Scenario(0),)))
         topics.append(_TopicRefs(t, boards[t.board], setup.type_refs[(t.board, t.type)],
-                                 tuple(setup.subtype_refs[(t.board, s)] for s in t.subtypes), slot_items))
+                                 tuple(setup.subtype_refs[(t.board, s)] for s in t.subtypes), slot_items,
+                                 scenarios))
     return TicketContext(
         setup=setup, clients=estate.clients, client_cum=list(accumulate(estate.weights)),
         client_slots=[client_slots(c) for c in estate.clients],
@@ -133,7 +175,19 @@ def generate_tickets(rng: random.Random, ctx: TicketContext, count: int) -> Iter
     dates = _draw_dates(rng, count, [ctx.topics[p].topic.alert for p in picks])
     order = sorted(range(count), key=dates.__getitem__)
     for ticket_id, i in enumerate(order, start=1):
-        yield from _ticket(rng, ctx, ticket_id, ctx.topics[picks[i]], dates[i])
+        yield from build_ticket(rng, ctx, ticket_id, ctx.topics[picks[i]], dates[i])
+
+
+def _fresh(rng: random.Random, pool: tuple[str, ...], used: set[str]) -> str | None:
+    """A template from ``pool`` not yet used on this ticket (technicians don't paste a note twice)."""
+    choice = rng.choice(pool)
+    if choice in used:
+        left = [p for p in pool if p not in used]
+        if not left:
+            return None
+        choice = rng.choice(left)
+    used.add(choice)
+    return choice
 
 
 def _open_probability(age_days: float) -> float:
@@ -145,12 +199,33 @@ def _open_probability(age_days: float) -> float:
     return 0.12
 
 
-def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRefs,
-            entered: int) -> Iterator[SeedRecord]:
+@dataclass(frozen=True, slots=True)
+class Script:
+    """Pins down what is otherwise random, for hand-written tickets (see injection.py).
+
+    ``notes`` lists the notes after the description: "u" technician update, "i" internal analysis,
+    "c" customer reply. The ticket stays open in ``status``.
+    """
+
+    status: str
+    client_id: int
+    notes: tuple[str, ...]
+
+
+def topic_refs(ctx: TicketContext, topic: Topic) -> _TopicRefs:
+    """References for a topic that is not in TOPICS (the hand-written injection tickets)."""
+    return _TopicRefs(topic, ctx.boards[topic.board], ctx.setup.type_refs[(topic.board, topic.type)],
+                      tuple(ctx.setup.subtype_refs[(topic.board, s)] for s in topic.subtypes), (),
+                      (_resolve(topic, Scenario(None), ()),))
+
+
+def build_ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRefs, entered: int,
+                 script: Script | None = None) -> Iterator[SeedRecord]:
+    """One ticket document followed by its notes, time entries and configuration links."""
     setup = ctx.setup
     topic = tr.topic
     rnd = rng.random
-    ci = bisect(ctx.client_cum, rnd() * ctx.client_cum[-1])
+    ci = bisect(ctx.client_cum, rnd() * ctx.client_cum[-1]) if script is None else script.client_id - 1
     client = ctx.clients[ci]
     contact: ContactInfo = client.contacts[int(rnd() * len(client.contacts))]
     owner_id = rng.choice(catalog.BOARD_STAFF[topic.board])
@@ -174,6 +249,10 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
                 if not host or topic.alert:
                     host = dev.name
 
+    coworker = client.contacts[int(rnd() * len(client.contacts))]
+    if coworker is contact:
+        coworker = client.contacts[(client.contacts.index(contact) + 1) % len(client.contacts)]
+    texts = tr.scenarios[int(rnd() * len(tr.scenarios))]
     slots = dict(ctx.client_slots[ci])
     if client.servers:
         slots["server"] = client.servers[int(rnd() * len(client.servers))]
@@ -182,12 +261,12 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
     slots.update(first=contact.first, name=f"{contact.first} {contact.last}", email=contact.email,
                  login=contact.login, host=host or f"{client.prefix}-LT001",
                  tech=catalog.MEMBERS[owner_id - 1].first, site=site_row["name"] + " office",
-                 day=_WEEKDAYS[(entered // DAY + 3) % 7])
+                 day=_WEEKDAYS[(entered // DAY + 3) % 7], coworker=f"{coworker.first} {coworker.last}")
     for name, vals, nested in tr.slot_items:
         k = int(rnd() * len(vals))
         slots[name] = vals[k].format_map(slots) if nested[k] else vals[k]
 
-    summary = rng.choice(topic.summaries).format_map(slots)
+    summary = rng.choice(texts.summaries).format_map(slots)
     if len(summary) > SUMMARY_MAX:
         summary = summary[: SUMMARY_MAX - 3].rstrip() + "..."
 
@@ -196,6 +275,8 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
     closed = rnd() >= _open_probability(age_days)
     responded = entered + int(_RESPOND[priority_id] * (0.2 + rnd()))
     extra = (0, 1, 1, 1, 2, 2, 2, 3, 4)[int(rnd() * 9)] if not topic.alert else (0, 0, 1, 1, 2)[int(rnd() * 5)]
+    if not closed and age_days > 3:
+        extra = max(extra, 1)   # an older open ticket has been worked at least once
     board = tr.board
 
     notes: list[dict[str, Any]] = []
@@ -242,39 +323,51 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
         return hours
 
     # The initial description: the customer's words, or the alert body from the RMM integration.
-    add_note(entered, rng.choice(topic.descriptions).format_map(slots), "d", rmm if topic.alert else None)
+    add_note(entered, rng.choice(texts.descriptions).format_map(slots), "d", rmm if topic.alert else None)
+    used: set[str] = set()
     t = responded
     last_by = rmm["identifier"] if topic.alert else contact.email
     actual = 0.0
     limit = ANCHOR_TS - 300
     last_note_ts = entered
-    for _ in range(extra):
+    steps = script.notes if script is not None else ("?",) * extra
+    for step in steps:
         if t >= limit:
             break
-        last_note_ts = t
         roll = rnd()
-        if topic.replies and roll < 0.3 and notes[-1]["member"] is not None:
-            add_note(t, rng.choice(topic.replies).format_map(slots), "d", None)
+        if step == "?":
+            step = ("c" if topic.replies and roll < 0.3 and notes[-1]["member"] is not None
+                    else ("i" if roll >= 0.6 else "u"))
+        if step == "c":
+            reply = _fresh(rng, topic.replies, used)
+            if reply is None:
+                continue
+            add_note(t, reply.format_map(slots), "d", None)
             last_by = contact.email
         else:
             # Mostly the owner; sometimes an escalation engineer or a colleague jumps in.
             member_id = owner_id if rnd() < 0.75 else rng.choice(catalog.BOARD_STAFF[topic.board])
             member = setup.member_refs[member_id]
-            internal = roll >= 0.6 or not topic.updates
-            text = rng.choice(topic.internal if internal else topic.updates).format_map(slots)
+            internal = step == "i"
+            template = _fresh(rng, texts.internal if internal else texts.updates, used) or _fresh(
+                rng, _INTERNAL_FOLLOW_UPS if internal or topic.alert else _FOLLOW_UPS, used)
+            if template is None:
+                continue
+            text = template.format_map(slots)
             add_note(t, text, "i" if internal else "d", member)
             if rnd() < 0.7:
                 actual += add_time(t, member, catalog.MEMBERS[member_id - 1].role_id, text)
             if member["identifier"] not in members_on_ticket:
                 members_on_ticket.append(member["identifier"])
             last_by = member["identifier"]
+        last_note_ts = t
         t += int((0.2 + rnd() * 6) * HOUR) if rnd() < 0.8 else int((1 + rnd() * 3) * DAY)
 
     closed_at = t + int(rnd() * 2 * HOUR)
-    if closed and closed_at >= limit:
+    if script is not None or closed_at >= limit:
         closed = False
     if closed:
-        text = rng.choice(topic.resolutions).format_map(slots)
+        text = rng.choice(texts.resolutions).format_map(slots)
         add_note(closed_at, text, "r", owner)
         actual += add_time(closed_at, owner, catalog.MEMBERS[owner_id - 1].role_id, text)
         cancelled = rnd() < 0.02
@@ -286,8 +379,11 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
         stale = ANCHOR_TS - entered > 3 * DAY
         pool = board.open_stale if stale else board.open_new
         status = pool[int(rnd() * len(pool))]
+        if script is not None:
+            status = setup.status_refs[(topic.board, script.status)]
         last_ts = last_note_ts
 
+    kb_link = texts.kb_id if closed and texts.kb_id is not None and rnd() < _KB_LINK_RATE else None
     severity, impact = _SEVERITY_IMPACT[priority_id]
     entered_by = rmm["identifier"] if topic.alert else ("jmorales" if topic.sources[0] == "Phone" else "zadmin")
     source = setup.source_refs[rng.choice(topic.sources)]
@@ -313,6 +409,7 @@ def _ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _TopicRe
         "agreementType": "Managed Services",
         "severity": severity, "impact": impact, "externalXRef": None, "poNumber": None,
         "knowledgeBaseCategoryId": None, "knowledgeBaseSubCategoryId": None,
+        "knowledgeBaseLinkId": kb_link, "knowledgeBaseLinkType": "KnowledgeBaseArticle" if kb_link else None,
         "allowAllClientsPortalView": False, "customerUpdatedFlag": notes[-1]["member"] is None and not closed,
         "automaticEmailContactFlag": True, "automaticEmailResourceFlag": True, "automaticEmailCcFlag": False,
         "automaticEmailCc": None,

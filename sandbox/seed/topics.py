@@ -6,8 +6,12 @@ describe the same fix. Resolutions deliberately reuse the KB articles' steps and
 KB-retrieval feature can match resolved tickets to articles the way it would in a real PSA.
 
 Templates use ``str.format`` slots. Slots every ticket fills (see tickets.py): first, name, email,
-login, host, company, domain, tenant, server, printer, vpn, firewall, backup, app, tech, site, day.
-Topic-specific slots are listed in ``Topic.slots``; one value of each is drawn per ticket.
+login, host, company, domain, tenant, server, printer, vpn, firewall, backup, app, tech, site, day,
+coworker. Topic-specific slots are listed in ``Topic.slots``; one value of each is drawn per ticket.
+
+A topic's text pools are shared by several distinct problems (a lockout is not an expired password),
+so ``SCENARIOS`` groups them: a ticket draws one scenario and takes every stage's text from it, which
+keeps its summary, notes and resolution telling one story.
 """
 
 from __future__ import annotations
@@ -187,7 +191,6 @@ TOPICS: tuple[Topic, ...] = (
             "Outlook not syncing new email - {name}", "Outlook keeps asking for password",
             "Outlook search not returning results", "Outlook crashes on open ({host})",
             "Emails stuck in Outbox", "Outlook disconnected / working offline - {first}",
-            "Shared calendar not updating in Outlook",
         ),
         descriptions=(
             "My Outlook hasn't gotten any new email since this morning but I can see new messages on my "
@@ -344,7 +347,7 @@ TOPICS: tuple[Topic, ...] = (
             "Moved folder up two levels.",
             "OneDrive {ver}. Ran onedrive.exe /reset, then re-added account. Known-folder move still healthy.",
             "User was syncing 300k items across 6 libraries. Over the 300k recommended limit. Removed 3 "
-            "libraries she doesn't need and switched to 'Add shortcut to My files'.",
+            "libraries they don't need and switched to 'Add shortcut to My files'.",
         ),
         replies=_GENERIC_REPLIES,
         resolutions=(
@@ -386,7 +389,7 @@ TOPICS: tuple[Topic, ...] = (
         descriptions=(
             "Please give me access to the {mailbox} mailbox. My manager approved it.",
             "I was added to the {mailbox} mailbox last week but it still doesn't show up in Outlook.",
-            "Can you give {first} edit access to my calendar? She's helping with scheduling now.",
+            "Can you give {coworker} edit access to my calendar? They're helping with scheduling now.",
             "I need to be able to send emails as {mailbox}@{domain}, right now it says I don't have "
             "permission.",
         ),
@@ -688,12 +691,12 @@ TOPICS: tuple[Topic, ...] = (
         (SERVER, NAS) + WORKSTATIONS, ("Phone", "Email Connector", "Portal"), (0.25, 1.0),
         summaries=(
             "Access denied to {share} folder", "Mapped drive {drive} missing on {host}",
-            "Need access to {share} share for {name}", "Can't open files on S: drive",
+            "Need access to {share} share for {name}", "Can't open files on {drive} drive",
         ),
         descriptions=(
             "I'm getting 'Access is denied' when I open the {share} folder. I could open it last week.",
             "My {drive} drive disappeared from This PC. I need the files on it for today.",
-            "Please give {first} access to the {share} folder, she started in that department this week.",
+            "Please give {coworker} access to the {share} folder, they started in that department this week.",
         ),
         updates=(
             "Hi {first}, I added you to the right security group. Please log off and back on so the new "
@@ -1356,7 +1359,7 @@ TOPICS: tuple[Topic, ...] = (
         ),
         descriptions=(
             "We have a new employee starting {start}: {newuser}, {dept} department. Please set up email, a "
-            "laptop and access to the {dept} folder and {app}. Same access as {first}.",
+            "laptop and access to the {dept} folder and {app}. Same access as {coworker}.",
             "Please create an account for {newuser}. Start date {start}. They'll need {app} and the shared "
             "drive.",
         ),
@@ -1367,7 +1370,7 @@ TOPICS: tuple[Topic, ...] = (
             "them logged in.",
         ),
         internal=(
-            "Created AD user from template (copied {first}'s groups per request), M365 Business Premium via "
+            "Created AD user from template (copied {coworker}'s groups per request), M365 Business Premium via "
             "group, mailbox, added to {dept} groups, {app} user created in app admin.",
             "Laptop from stock enrolled in Intune / Autopilot, assigned to user, BitLocker key escrowed, RMM "
             "agent installed.",
@@ -1439,7 +1442,7 @@ TOPICS: tuple[Topic, ...] = (
             "Laptop refresh: {first}",
         ),
         descriptions=(
-            "My laptop is on its last legs, the battery lasts 30 minutes. {first} approved a replacement.",
+            "My laptop is on its last legs, the battery lasts 30 minutes. {coworker} approved a replacement.",
             "Please set up the new computer we ordered for {name}.",
         ),
         updates=(
@@ -1528,3 +1531,188 @@ CLIENT_KB: tuple[tuple[str, str, str, str], ...] = (
      "4. For password prompts reset the AAD broker and Credential Manager entries. 5. For sync problems "
      "rebuild the Outlook profile."),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One concrete problem within a topic. Each stage lists indexes into the topic's pool of that
+    stage, or literal extra templates; an empty stage means the whole pool. ``kb`` is the index of
+    the topic's KB article that documents the fix, if one does."""
+
+    kb: int | None
+    summaries: tuple[int | str, ...] = ()
+    descriptions: tuple[int | str, ...] = ()
+    updates: tuple[int | str, ...] = ()
+    internal: tuple[int | str, ...] = ()
+    resolutions: tuple[int | str, ...] = ()
+
+
+S = Scenario
+SCENARIOS: dict[str, tuple[Scenario, ...]] = {
+    "password_reset": (
+        S(1, (1, 2, 3), (0, 2), (2,), (0, 1), (0, 1)),
+        S(0, (0, 4, 5), (1, 3), (0, 1), (2,), (2,)),
+    ),
+    "mfa": (
+        S(0, (0, 2, 4), (0, 2), (0, 1), (0,), (0,)),
+        S(1, (1, 3), (1,), (
+            "{first}, notifications for the Authenticator app were turned off on your phone. I walked you "
+            "through turning them back on - approvals should pop up now.",), (1,), (1,)),
+    ),
+    "outlook": (
+        S(0, (0, 5), (0,), (0,), (0,), (0,)),
+        S(1, (1,), (1,), (2,), (1,), (1,)),
+        S(2, (2,), (2,), (
+            "Hi {first}, Windows Search had stopped indexing Outlook. I've rebuilt the index - give it a couple "
+            "of hours to finish, then search should work again.",), (2,), (2,)),
+        S(3, (3,), (3,), (2,), (3,), (3,)),
+        S(None, (4,), (4,), (1,), (0,), (
+            "Message exceeded the 25 MB send limit; moved it to Drafts and showed the user how to send a "
+            "OneDrive sharing link instead. Outbox clear.",)),
+    ),
+    "teams": (
+        S(1, (0,), (0,), (1,), (
+            "Headset connected via the dock; Teams defaulted to the Realtek speakers after a driver update. Set "
+            "the device in Teams > Settings > Devices and updated the Realtek driver via the OEM tool.",), (1,)),
+        S(0, (2, 3), (1,), (0,), (0,), (0,)),
+        S(1, (1, 4), (2, 3), (
+            "{first}, a Windows update had switched off camera and screen-recording access for desktop apps. I "
+            "turned it back on; please rejoin the meeting to test.",), (1,), (2,)),
+    ),
+    "onedrive": (
+        S(0, (0, 2), (0, 3), (0,), (0,), (0,)),
+        S(1, (1, 3), (1,), (1,), (1,), (1,)),
+        S(0, (4,), (2,), (
+            "Hi {first}, OneDrive was trying to keep far too many files in sync. I've stopped syncing the "
+            "libraries you don't use and added shortcuts instead; it's catching up now.",), (2,), (2,)),
+    ),
+    "shared_mailbox": (
+        S(0, (0, 1, 3), (0, 1, 3), (0, 1), (0, 1), (0,)),
+        S(None, (2,), (2,), (
+            "Hi {first}, {coworker} now has Editor access to your calendar. It may take a few minutes to show "
+            "up for them.",), (
+            "Add-MailboxFolderPermission -Identity {email}:\\Calendar -User <delegate> -AccessRights Editor "
+            "-SharingPermissionFlags Delegate. Confirmed with Get-MailboxFolderPermission.",), (1,)),
+    ),
+    "printer": (
+        S(0, (0, 3), (0,), (1,), (0,), (1,)),
+        S(1, (1, 3), (1,), (0,), (1,), (0,)),
+        S(2, (2,), (2,), (2,), (2,), (2,)),
+        S(None, (4, 5), (3,), (
+            "Hi {first}, the {printer} needs a hardware service. I logged a call with the copier vendor; "
+            "their technician is booked for {day}.",), (
+            "Error {err} is a hardware fault per the service manual - not remotely fixable. Vendor service "
+            "call logged, meter reading attached.",), (
+            "Hardware fault on the {printer} ({err}) repaired by the copier vendor under the service "
+            "contract; test page OK.",)),
+    ),
+    "slow_pc": (
+        S(0, (), (), (0,), (), (0,)),
+        S(0, (0, 1), (0,), (1,), (0,), (1,)),
+    ),
+    "software_install": (
+        S(0, (0, 1), (0,), (0,), (0,), (0,)),
+        S(1, (3,), (1,), (1,), (1,), (1,)),
+        S(1, (4,), (2,), (
+            "Hi {first}, your {app} client was one version behind the server after last night's update. I "
+            "reinstalled it - please try again.",), (2,), (2,)),
+        S(1, (2,), (
+            "I got a new computer and {app} isn't on it. Can you install it? I need it today.",), (
+            "Hi {first}, {app} is installed on {host} and connected to the server. Log in with your usual "
+            "{app} credentials.",), (
+            "Installed the {app} client from \\\\{server}\\Install, pointed it at the database on {server}, "
+            "tested login with the user.",), (
+            "Installed the {app} client from the server's install share and verified login.",)),
+    ),
+    "phishing": (
+        S(0, (0, 1, 3), (0,), (0,), (0,), (0,)),
+        S(1, (2,), (1,), (1,), (1,), (1,)),
+        S(0, (4,), (2,), (
+            "Hi {first}, that's a scam - the owner didn't send it. Please don't reply or buy anything. I've "
+            "blocked the sender and removed the email from everyone's inbox.",), (
+            "BEC attempt from a lookalike Gmail address using the owner's display name. Blocked sender, added "
+            "executive impersonation protection in the Defender anti-phishing policy.",), (0,)),
+    ),
+    "file_share": (
+        S(0, (0, 2), (0, 2), (0,), (0,), (0,)),
+        S(1, (1, 3), (1,), (1,), (1,), (1,)),
+    ),
+    "vpn": (
+        S(0, (0, 1), (0,), (0,), (0,), (0,)),
+        S(1, (2, 3), (1,), (1,), (1,), (1,)),
+        S(0, (4,), (2,), (2,), (2,), (2,)),
+    ),
+    "license": (
+        S(0, (2,), (0,), (0,), (
+            "User had been removed from SG-M365-BP during a group cleanup. Re-added; ran the Office activation "
+            "reset (SaRA) and signed back in.",), (0,)),
+        S(1, (0, 3), (2,), (1,), (0,), (1,)),
+        S(1, (1,), (1,), (
+            "Hi {first}, I've sent you the renewal quote for the 12 Acrobat licenses. Once approved we'll renew "
+            "before the expiry date so nobody loses access.",), (1,), (1,)),
+    ),
+    "wifi": (
+        S(0, (0, 3), (0,), (0,), (0, 2), (0,)),
+        S(1, (1,), (1,), (1,), (2,), (1,)),
+        S(0, (2, 4), (2,), (
+            "Hi {first}, guest Wi-Fi is back. A firmware update had broken the sign-in page; I re-applied the "
+            "settings.",), (1,), (
+            "Re-applied the guest SSID splash page configuration after the firmware update and rebooted the "
+            "APs; guests can connect.",)),
+    ),
+    "firewall": (
+        S(0, (1, 3), (0,), (0,), (0,), (0,)),
+        S(1, (2,), (1,), (1,), (1,), (1,)),
+        S(2, (0,), (2,), (2,), (2,), (2,)),
+        S(0, (4,), (
+            "Can you block gambling and social media sites on the office network? Management approved it.",), (
+            "Hi {first}, those website categories are now blocked on the office network. Staff will see a "
+            "block page; let me know if anything legitimate gets caught.",), (
+            "Web filter profile updated on {firewall}: blocked Gambling and Social Networking (LinkedIn "
+            "allowlisted). Config backed up first.",), (
+            "Enabled the requested web-filter categories on the firewall after backing up the configuration; "
+            "verified the block page.",)),
+    ),
+    "dns": (
+        S(0, (0, 1), (0, 1), (0,), (0,), (0,)),
+        S(1, (3,), (2,), (1,), (1,), (1,)),
+        S(None, (2,), (
+            "Since this morning some websites and our {app} server won't load by name. Typing the IP works.",), (
+            "Hi {first}, the office DNS server was forwarding to an old provider. I updated it and everything "
+            "should resolve again.",), (2,), (2,)),
+    ),
+    "internet_outage": (
+        S(0, (0, 1, 2), (0,), (0, 1), (0,), (0,)),
+        S(0, (3,), (1,), (1,), (1,), (1,)),
+    ),
+    "switch": (
+        S(0, (0, 2), (0,), (0,), (1,), (0,)),
+        S(0, (1,), (1,), (
+            "Hi {first}, the switch ran out of power for the phones after the new access points were added. I "
+            "moved some devices to the other switch and the phones are back.",), (0,), (1,)),
+    ),
+    "backup_failed": (
+        S(0, (0, 1), (0,), (0, 1), (0,), (0,)),
+        S(1, (3,), (
+            "Backup alert from {backup}: offsite replication for {company} is 3 days behind. Local appliance "
+            "storage at 94%.",), (0,), (1,), (1,)),
+        S(2, (2,), (
+            "Backup alert from {backup}: backup of {server} completed at {time} but screenshot verification "
+            "failed. The recovery point may not be bootable.",), (0,), (2,), (2,)),
+    ),
+    "server_reboot": (
+        S(0, (0, 1), (0, 1), (1,), (0, 2), (1,)),
+        S(1, (2, 3), (2,), (0,), (1,), (0,)),
+    ),
+    "service_down": (
+        S(0, (0, 2), (0,), (0,), (0, 1), (0,)),
+        S(None, (1,), (1,), (1,), (
+            "{proc} pegged the CPU; Defender was scanning the {app} database folder. Added the exclusion per "
+            "vendor guidance; CPU back to normal.",), (1,)),
+    ),
+    "av_threat": (
+        S(0, (0, 1, 3), (0,), (0,), (0,), (0,)),
+        S(1, (2,), (1,), (1,), (1,), (1,)),
+    ),
+}
+"""Topics not listed here have a single scenario: every pool, documented by KB article 0."""
