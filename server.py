@@ -30,7 +30,7 @@ from mcp.server.mcpserver import MCPServer  # noqa: E402
 from guardrails.policy import Policy, PolicyError, PolicyGuard  # noqa: E402
 from psa.provider import PSAProvider  # noqa: E402
 from tools.common import AppState  # noqa: E402
-from tools.registry import ToolSpec, registry  # noqa: E402
+from tools.registry import ToolSpec  # noqa: E402
 
 log = logging.getLogger("psa_copilot.server")
 
@@ -138,10 +138,6 @@ def _dedent(text: str) -> str:
     """A docstring as plain paragraphs: wrapped lines joined, blank lines kept as paragraph breaks."""
     paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in text.strip().split("\n\n")]
     return "\n\n".join(p.strip() for p in paragraphs if p.strip())
-
-
-def known_tools() -> list[str]:
-    return list(registry())
 
 
 def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0.0.1", port: int = 8000) -> int:

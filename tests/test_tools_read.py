@@ -355,3 +355,40 @@ async def test_search_output_is_compact(client: Client, settings: ConnectWiseSet
         assert view["closed"] == bool(original.get("closedFlag"))
         assert view["entered"][:10] == original["_info"]["dateEntered"][:10]
         assert view["updated"][:10] == original["_info"]["lastUpdated"][:10]
+
+
+# ---- ConnectWise failures as tool errors ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def faults(sandbox: Any) -> Iterator[Any]:
+    sandbox.faults.clear()
+    yield sandbox.faults
+    sandbox.faults.clear()
+
+
+async def test_connectwise_errors_become_clear_tool_errors(client: Client, faults: Any) -> None:
+    # 503 on every attempt (retries included): a readable error saying it is temporary.
+    faults.add(method="GET", path=r"/service/tickets$", status=503, times=None)
+    text = await call_error(client, "search_tickets", {})
+    assert "503" in text and "try again" in text.lower()
+    faults.clear()
+
+    # 403 on the boards: the API member's role is the fix.
+    faults.add(method="GET", path=r"/service/boards$", status=403, times=None)
+    text = await call_error(client, "list_boards", {})
+    assert "403" in text and "security role" in text
+    faults.clear()
+
+    # 401 anywhere: the credentials are named.
+    faults.add(method="GET", path=r"/company/companies$", status=401, times=None)
+    text = await call_error(client, "find_companies", {"name": "a"})
+    assert "CW_PUBLIC_KEY" in text
+
+
+async def test_get_ticket_survives_a_forbidden_secondary_lookup(client: Client, faults: Any) -> None:
+    ticket = (await call(client, "search_tickets", {"page_size": 1}))["items"][0]
+    faults.add(method="GET", path=r"/company/companies/\d+$", status=403, times=None)
+    detail = await call(client, "get_ticket", {"ticket_id": ticket["id"]})
+    # Falls back to the ticket's own company reference instead of failing the whole call.
+    assert detail["company"]["name"] == ticket["company"] or detail["company"].get("identifier") == ticket["company"]

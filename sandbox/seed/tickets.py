@@ -284,7 +284,6 @@ def build_ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _To
     members_on_ticket = [owner_ident]
     contact_name = slots["name"]
     rmm = setup.member_refs[_RMM_MEMBER_ID]
-    ticket_ref_summary = summary
 
     def add_note(ts: int, text: str, kind: str, member: dict[str, Any] | None) -> None:
         ctx.note_id += 1
@@ -316,7 +315,7 @@ def build_ticket(rng: random.Random, ctx: TicketContext, ticket_id: int, tr: _To
             "emailResourceFlag": False, "emailContactFlag": False, "emailCcFlag": False,
             "hoursBilled": hours if topic.board != 3 else 0.0, "invoiceHours": hours,
             "enteredBy": member["identifier"], "dateEntered": iso(end), "status": "ApprovedByTierOne",
-            "ticket": {"id": ticket_id, "summary": ticket_ref_summary, "_info": {}},
+            "ticket": {"id": ticket_id, "summary": summary, "_info": {}},
             "ticketBoard": board.ref["name"], "ticketType": tr.type_ref["name"],
             "_info": {"lastUpdated": iso(end + 600), "updatedBy": member["identifier"]},
         })
