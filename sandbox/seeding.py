@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
+from sandbox.seed import generate
 from sandbox.store import TABLES, Store
 
 BATCH = 5_000
@@ -14,18 +14,9 @@ BATCH = 5_000
 Progress = Callable[[int], None]  # called with the number of records loaded so far
 
 
-def generator() -> Callable[..., Iterable[Any]] | None:
-    # The generator package is written separately; a checkout without it still runs an empty sandbox.
-    module = importlib.import_module("sandbox.seed")
-    return getattr(module, "generate", None)
-
-
 def seed_if_empty(store: Store, *, seed: int, tickets: int, progress: Progress | None = None) -> bool:
     """Seed an empty database once; an existing one is reused as-is. Returns True if it seeded now."""
     if store.get_meta("seed") is not None or not store.is_empty():
-        return False
-    generate = generator()
-    if generate is None:
         return False
     pending: dict[str, list[dict[str, Any]]] = {}
     loaded = 0

@@ -122,14 +122,12 @@ def test_faults_and_requests_over_http(sandbox: RunningSandbox, client: httpx.Cl
 
 
 def test_seeds_with_the_demo_generator(tmp_path: Path) -> None:
-    from sandbox import seeding
+    from sandbox.seed import INJECTION_TICKET_IDS
 
-    if seeding.generator() is None:
-        pytest.skip("sandbox.seed.generate is not available yet")
     db = tmp_path / "seeded.db"
     with start_sandbox(db_path=db, seed=7, tickets=50) as running:
         count = httpx.get(f"{running.api_base}/service/tickets/count", headers=HEADERS).json()["count"]
-        assert count >= 50  # the generator may add scenario tickets on top of the requested number
+        assert count == 50 + len(INJECTION_TICKET_IDS)
         first = httpx.get(f"{running.api_base}/service/tickets", headers=HEADERS,
                           params={"pageSize": 5, "orderBy": "_info/lastUpdated desc"})
         assert first.status_code == 200 and len(first.json()) == 5
