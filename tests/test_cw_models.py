@@ -12,9 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from psa.connectwise import models as m
 
-SPEC = Path(__file__).resolve().parents[1].parent / "shared" / "connectwise-spec" / "schemas_summary.json"
-if not SPEC.exists():
-    SPEC = Path("/work/shared/connectwise-spec/schemas_summary.json")
+SPEC = Path(__file__).resolve().parents[2] / "shared" / "connectwise-spec" / "schemas_summary.json"
 SUMMARY: dict[str, Any] = json.loads(SPEC.read_text()) if SPEC.exists() else {}
 needs_spec = pytest.mark.skipif(not SUMMARY, reason="shared/connectwise-spec not available")
 
