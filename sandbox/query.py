@@ -122,7 +122,7 @@ class FieldResolver:
     def sql(self, field: str) -> tuple[str, bool | None]:
         """(SQL expression, index text-ness or None when the field has no index)."""
         path = self.canonical(field)
-        return extract_sql(path, self.column), self.store.is_text_indexed(self.resource, path)
+        return extract_sql(self.resource, path, self.column), self.store.is_text_indexed(self.resource, path)
 
 
 class _ElementResolver(FieldResolver):

@@ -1,9 +1,13 @@
 """SQLite storage: one table per resource, each row the ConnectWise JSON document as the API returns it.
 
 Hot fields get expression indexes on `json_extract(doc, '$.path')`; `sandbox.query` emits exactly the same
-expression text so SQLite can use them. One connection is shared by the thread pool Starlette runs sync
-handlers in, serialised by an RLock (SQLite connections are not safe for concurrent use, and the sandbox
-is never write-heavy enough for a connection pool to pay off).
+expression text so SQLite can use them. A few hot text fields that are searched with `contains` (a LIKE
+'%x%' no index can seek) are also copied into real columns ahead of doc: an index on such a column covers
+the search, so the count behind the Link header reads a small index instead of parsing every document.
+
+One connection is shared by the thread pool Starlette runs sync handlers in, serialised by an RLock (SQLite
+connections are not safe for concurrent use, and the sandbox is never write-heavy enough for a connection pool
+to pay off).
 """
 
 from __future__ import annotations
@@ -28,12 +32,18 @@ class Index:
     # count never have to parse the (large) documents.
     then: tuple[str, ...] = ()
 
+    def name(self, table: str) -> str:
+        return f"ix_{table}_" + "_".join(p.replace("/", "_").lstrip("_") for p in (self.path, *self.then))
+
 
 @dataclass(frozen=True)
 class Table:
     name: str
     parent: Callable[[Doc], int | None] | None = None
     indexes: tuple[Index, ...] = field(default_factory=tuple)
+    # Fields the store keeps in real columns (named by `column_name`) besides the document, maintained on
+    # every write. Indexes and queries on these fields use the column instead of json_extract.
+    columns: tuple[str, ...] = ()
 
 
 def _nested_id(key: str) -> Callable[[Doc], int | None]:
@@ -51,7 +61,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
     Table("board_statuses", parent=_nested_id("board"), indexes=(Index("name", True),)),
     Table("board_types", parent=_nested_id("board"), indexes=(Index("name", True),)),
     Table("priorities"),
-    Table("companies", indexes=(Index("identifier", True), Index("name", True), _LAST_UPDATED)),
+    Table("companies", indexes=(Index("identifier", True), Index("name", True), _LAST_UPDATED),
+          columns=("name",)),
     Table("sites", parent=_nested_id("company"), indexes=(Index("name", True),)),
     Table("contacts", indexes=(Index("company/id", False), Index("lastName", True))),
     Table("configurations", indexes=(Index("company/id", False), Index("name", True))),
@@ -61,11 +72,11 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Index("status/id", False), Index("status/name", True), Index("company/id", False),
         Index("company/name", True), Index("company/identifier", True),
         Index("owner/identifier", True, then=("closedFlag",)),
-        Index("priority/name", True), Index("_info/dateEntered", False), _LAST_UPDATED,
-    )),
+        Index("priority/name", True), Index("_info/dateEntered", False), _LAST_UPDATED, Index("summary", True),
+    ), columns=("summary",)),
     Table("ticket_notes", parent=_key("ticketId"), indexes=(_LAST_UPDATED,)),
     Table("ticket_configurations", parent=_key("ticketId"), indexes=(Index("configurationId", False),)),
-    Table("kb_articles", indexes=(Index("title", True), _LAST_UPDATED)),
+    Table("kb_articles", indexes=(Index("title", True), _LAST_UPDATED), columns=("title",)),
     Table("time_entries", indexes=(
         Index("chargeToId", False), Index("member/identifier", True),
         Index("timeStart", False), _LAST_UPDATED,
@@ -83,11 +94,34 @@ def json_path(field_path: str) -> str:
     return "$." + field_path.replace("/", ".")
 
 
-def extract_sql(field_path: str, column: str = "doc") -> str:
+def column_name(field_path: str) -> str:
+    """The real column holding a `Table.columns` field: "summary" -> "summary", "company/name" -> "company_name"."""
+    return field_path.replace("/", "_")
+
+
+def extract_sql(resource: str, field_path: str, column: str = "doc") -> str:
     """The SQL expression reading a field; identical text to the index definitions so indexes apply."""
-    if field_path == "id":
-        return "id" if column == "doc" else f"json_extract({column}, '$.id')"
+    if column == "doc" and (field_path == "id" or field_path in TABLES[resource].columns):
+        return column_name(field_path)
     return f"json_extract({column}, '{json_path(field_path)}')"
+
+
+# Row writes take parameters (?1 id, ?2 parent_id, ?3 doc). Column copies are computed by SQLite's
+# json_extract from the document being written, the expression the migration backfills with, so a column
+# can never disagree with what json_extract(doc) would read.
+def _copies(table: Table) -> list[tuple[str, str]]:
+    return [(column_name(p), f"json_extract(?3, '{json_path(p)}')") for p in table.columns]
+
+
+def _insert_sql(table: Table) -> str:
+    names = ", ".join(["id", "parent_id", *(n for n, _ in _copies(table)), "doc"])
+    values = ", ".join(["?1", "?2", *(v for _, v in _copies(table)), "?3"])
+    return f"INSERT INTO {table.name} ({names}) VALUES ({values})"
+
+
+def _update_sql(table: Table) -> str:
+    sets = ", ".join(["doc = ?3", "parent_id = ?2", *(f"{n} = {v}" for n, v in _copies(table))])
+    return f"UPDATE {table.name} SET {sets} WHERE id = ?1"
 
 
 def _walk_fields(doc: Doc, prefix: str = "") -> Iterator[str]:
@@ -121,21 +155,50 @@ class Store:
                 " PRIMARY KEY (resource, lower))"
             )
             for table in TABLES.values():
+                # Copies go before doc so reading them never steps over a (large, maybe overflowing) document;
+                # a migrated database has them after doc (ALTER TABLE only appends), where their covering
+                # indexes still spare the scan. No declared type: values stay exactly what json_extract returns.
+                copies = "".join(f" {column_name(p)}," for p in table.columns)
                 self._conn.execute(
                     f"CREATE TABLE IF NOT EXISTS {table.name} (id INTEGER PRIMARY KEY, parent_id INTEGER,"
-                    " doc TEXT NOT NULL)"
+                    f"{copies} doc TEXT NOT NULL)"
                 )
+                migrated = self._add_missing_columns(table)
                 if table.parent is not None:
                     self._conn.execute(
                         f"CREATE INDEX IF NOT EXISTS ix_{table.name}_parent ON {table.name}(parent_id, id)"
                     )
                 for index in table.indexes:
                     collate = " COLLATE NOCASE" if index.text else ""
-                    slug = "_".join(p.replace("/", "_").lstrip("_") for p in (index.path, *index.then))
-                    columns = [f"{extract_sql(index.path)}{collate}", *(extract_sql(p) for p in index.then)]
+                    columns = [f"{extract_sql(table.name, index.path)}{collate}",
+                               *(extract_sql(table.name, p) for p in index.then)]
                     self._conn.execute(
-                        f"CREATE INDEX IF NOT EXISTS ix_{table.name}_{slug} ON {table.name}({', '.join(columns)})"
+                        f"CREATE INDEX IF NOT EXISTS {index.name(table.name)} ON {table.name}({', '.join(columns)})"
                     )
+                if migrated:
+                    # The rebuilt indexes have no planner statistics yet; a seeded database had them.
+                    self._conn.execute(f"ANALYZE {table.name}")
+
+    def _add_missing_columns(self, table: Table) -> bool:
+        """Migrate a database created before a field became a column: add it, backfill it, re-index it.
+
+        One transaction, so a crash cannot leave an added but unfilled column that a restart would skip.
+        """
+        present = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table.name})")}
+        missing = [p for p in table.columns if column_name(p) not in present]
+        if not missing:
+            return False
+        with self.transaction():
+            for path in missing:
+                name = column_name(path)
+                self._conn.execute(f"ALTER TABLE {table.name} ADD COLUMN {name}")
+                self._conn.execute(f"UPDATE {table.name} SET {name} = json_extract(doc, '{json_path(path)}')")
+                # Indexes keep their names, so the old json_extract ones must go for _create_schema to
+                # rebuild them on the column.
+                for index in table.indexes:
+                    if path in (index.path, *index.then):
+                        self._conn.execute(f"DROP INDEX IF EXISTS {index.name(table.name)}")
+        return True
 
     def _load_field_names(self) -> None:
         for resource, lower, canonical in self._conn.execute("SELECT resource, lower, canonical FROM field_names"):
@@ -205,7 +268,7 @@ class Store:
             for doc in docs
         ]
         with self.transaction():
-            self._conn.executemany(f"INSERT INTO {resource} (id, parent_id, doc) VALUES (?, ?, ?)", rows)
+            self._conn.executemany(_insert_sql(table), rows)
             if len(self._fields[resource]) < _FIELD_SAMPLE:
                 self._learn_fields(resource, docs[:_FIELD_SAMPLE])
 
@@ -257,7 +320,7 @@ class Store:
     def find_one(self, resource: str, field_path: str, value: Any, parent_id: int | None = None) -> Doc | None:
         """First document whose field equals `value` (strings case-insensitively)."""
         collate = " COLLATE NOCASE" if isinstance(value, str) else ""
-        docs = self.select(resource, where=f"{extract_sql(field_path)} = ?{collate}", params=[value],
+        docs = self.select(resource, where=f"{extract_sql(resource, field_path)} = ?{collate}", params=[value],
                            parent_id=parent_id, limit=1)
         return docs[0] if docs else None
 
@@ -275,8 +338,7 @@ class Store:
             next_id = self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {resource}").fetchone()[0]
             stored = {"id": next_id, **{k: v for k, v in doc.items() if k != "id"}}
             parent = table.parent(stored) if table.parent else None
-            self._conn.execute(f"INSERT INTO {resource} (id, parent_id, doc) VALUES (?, ?, ?)",
-                               (next_id, parent, json.dumps(stored)))
+            self._conn.execute(_insert_sql(table), (next_id, parent, json.dumps(stored)))
             self._learn_fields(resource, [stored])
         return stored
 
@@ -284,8 +346,7 @@ class Store:
         table = TABLES[resource]
         parent = table.parent(doc) if table.parent else None
         with self.transaction():
-            self._conn.execute(f"UPDATE {resource} SET doc = ?, parent_id = ? WHERE id = ?",
-                               (json.dumps(doc), parent, doc["id"]))
+            self._conn.execute(_update_sql(table), (doc["id"], parent, json.dumps(doc)))
             self._learn_fields(resource, [doc])
         return doc
 
