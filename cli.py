@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kb_index.cli import add_kb_parser, run_kb
+
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="psa-copilot", description="Service-desk copilot for ConnectWise Manage.")
@@ -21,6 +23,7 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--transport", choices=["stdio", "http"], default="stdio")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    add_kb_parser(sub)
     return parser
 
 
@@ -34,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
         from server import run_server
 
         return run_server(transport=args.transport, host=args.host, port=args.port)
+    if args.command == "kb":
+        return run_kb(args)
     return 2
 
 

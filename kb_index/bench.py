@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from pydantic import BaseModel
@@ -50,9 +50,9 @@ class BenchIndex:
     dense: ChromaDenseIndex
     lexical: BM25Index
     hybrid: HybridSearcher
+    embedding_function: MiniLMEmbeddingFunction
     chunks: int
     seconds: float
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def ephemeral_collection(embedding_function: object) -> object:
@@ -75,7 +75,7 @@ def build_index(dataset: BeirDataset, embedding_function: MiniLMEmbeddingFunctio
     chunks = dense.add(dataset.corpus, on_progress=on_progress)
     lexical = BM25Index(dataset.corpus)
     seconds = time.perf_counter() - start
-    return BenchIndex(dense, lexical, HybridSearcher(dense, lexical, fusion), chunks, seconds)
+    return BenchIndex(dense, lexical, HybridSearcher(dense, lexical, fusion), embedding_function, chunks, seconds)
 
 
 def model_throughput(dataset: BeirDataset, embedding_function: MiniLMEmbeddingFunction) -> float:
@@ -113,13 +113,15 @@ def evaluate(index: BenchIndex, dataset: BeirDataset, ks: Sequence[int]) -> tupl
 
 
 def run_bench(dataset: BeirDataset, ks: Sequence[int] = DEFAULT_KS, fusion: FusionConfig = FusionConfig(),
-              on_progress: Callable[[int], None] | None = None, measure_model: bool = True) -> BenchResult:
+              on_progress: Callable[[int], None] | None = None,
+              measure_model: bool = True) -> tuple[BenchResult, BenchIndex]:
+    """Index the corpus, score every method and time queries; the index is returned for further timing."""
     embedding_function = MiniLMEmbeddingFunction()
     embedding_function.embed(["warm-up"])  # session creation is a one-off, not indexing cost
     index = build_index(dataset, embedding_function, fusion, on_progress)
     model_rate = model_throughput(dataset, embedding_function) if measure_model else 0.0
     metrics, latencies = evaluate(index, dataset, ks)
-    return BenchResult(
+    result = BenchResult(
         **metrics,
         docs_per_s=len(dataset.corpus) / max(index.seconds, 1e-9),
         model_docs_per_s=model_rate,
@@ -129,3 +131,4 @@ def run_bench(dataset: BeirDataset, ks: Sequence[int] = DEFAULT_KS, fusion: Fusi
         chunks=index.chunks,
         queries=len(dataset.queries),
     )
+    return result, index

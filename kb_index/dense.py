@@ -8,7 +8,7 @@ fold back into document hits, so sync code and the benchmark write and read the 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kb_index.chunking import Chunk, chunk_document
@@ -16,9 +16,9 @@ from kb_index.types import Document, Hit, Metadata, Where
 
 DOC_ID_KEY = "doc_id"
 CHUNK_KEY = "chunk"
-# chromadb hands every add() to the embedding function in one call; a few hundred chunks per call let
+# chromadb hands every add() to the embedding function in one call; ~500 chunks per call let
 # the function sort by length and pack batches well while progress still moves.
-ADD_BATCH = 256
+ADD_BATCH = 512
 
 
 def chunk_records(doc: Document) -> list[tuple[str, str, Metadata]]:
@@ -34,8 +34,8 @@ class ChromaDenseIndex:
     """Dense side of hybrid search on a chromadb collection created with a cosine-space embedding function."""
 
     def __init__(self, collection: Any):
-        space = (collection.configuration or {}).get("hnsw", {}) or {}
-        if space.get("space", "cosine") != "cosine":
+        hnsw = (collection.configuration or {}).get("hnsw") or {}
+        if hnsw.get("space", "cosine") != "cosine":
             raise ValueError("the dense index expects a collection with hnsw space 'cosine'")
         self.collection = collection
 
@@ -92,6 +92,3 @@ class ChromaDenseIndex:
         ranked = sorted(best.items(), key=lambda item: (-item[1], item[0]))
         return [Hit(doc_id, score) for doc_id, score in ranked[:k]]
 
-
-def doc_ids_of(hits: Sequence[Hit]) -> list[str]:
-    return [h.doc_id for h in hits]
