@@ -5,6 +5,12 @@ Settings (environment):
 - COPILOT_ENABLED_TOOLS   comma list of tool names; when set, only these (still within COPILOT_TOOLSETS).
 - COPILOT_DISABLED_TOOLS  comma list of tool names that are never exposed.
 - COPILOT_WRITE_MODE      elicit (default) | two_step | read_only; read_only hides and refuses every write tool.
+- COPILOT_WRITE_BOARDS    comma list of service board names; when set, writes to tickets on any other board are
+                          refused (checked when the write is planned and again right before it is sent).
+
+`confirm_write` (the two-step redeemer) is exposed only in two_step mode and only while some other write tool
+is exposed; it is not subject to COPILOT_TOOLSETS / COPILOT_ENABLED_TOOLS (the tool it confirms is, again, at
+redeem time), so an allowlist naming `add_ticket_note` does not also have to name it.
 
 Fail closed: an unknown toolset, tool name or write mode is a startup error (`PolicyError`), never ignored.
 The same `Policy.denial()` decides both at list time (the server registers only allowed tools and filters
@@ -14,7 +20,7 @@ tools/list) and at call time (`PolicyGuard` refuses a call to a hidden tool, nam
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -24,6 +30,7 @@ from tools.registry import TOOLSETS, ToolSpec, registry
 
 WriteMode = Literal["elicit", "two_step", "read_only"]
 WRITE_MODES: tuple[str, ...] = ("elicit", "two_step", "read_only")
+CONFIRM_TOOL = "confirm_write"
 
 
 class PolicyError(ValueError):
@@ -40,6 +47,21 @@ class Denial:
         return f"Tool {self.tool!r} is not available on this server: {self.reason} (setting {self.setting})."
 
 
+@dataclass(frozen=True)
+class BoardDenial(Denial):
+    """A write refused because the ticket's board is outside COPILOT_WRITE_BOARDS."""
+
+    board: str | None = None
+    allowed: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        where = f"board {self.board!r}" if self.board else "no board"
+        return (
+            f"{self.tool} refused: the ticket is on {where}, and COPILOT_WRITE_BOARDS allows writes only to "
+            f"tickets on {', '.join(repr(b) for b in self.allowed)}. Nothing was written."
+        )
+
+
 def _split(raw: str | None) -> tuple[str, ...]:
     if raw is None:
         return ()
@@ -54,6 +76,8 @@ class Policy:
     """None: no allowlist (every tool of the allowed toolsets)."""
     disabled_tools: frozenset[str] = field(default_factory=frozenset)
     write_mode: WriteMode = "elicit"
+    write_boards: frozenset[str] | None = None
+    """None: no board restriction. Names compare case-insensitively, as ConnectWise compares them."""
 
     def __post_init__(self) -> None:
         known_tools = set(registry())
@@ -72,6 +96,8 @@ class Policy:
                 )
         if self.write_mode not in WRITE_MODES:
             raise PolicyError(f"COPILOT_WRITE_MODE={self.write_mode!r} is not one of {', '.join(WRITE_MODES)}.")
+        if self.write_boards is not None and not self.write_boards:
+            raise PolicyError("COPILOT_WRITE_BOARDS is set but names no board.")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Policy:
@@ -85,11 +111,16 @@ class Policy:
         if enabled_raw is not None and enabled_raw.strip() and not enabled:
             raise PolicyError("COPILOT_ENABLED_TOOLS is set but names no tool.")
         mode = (env.get("COPILOT_WRITE_MODE") or "elicit").strip().lower().replace("-", "_")
+        boards_raw = env.get("COPILOT_WRITE_BOARDS")
+        boards = _split(boards_raw)
+        if boards_raw is not None and boards_raw.strip() and not boards:
+            raise PolicyError("COPILOT_WRITE_BOARDS is set but names no board.")
         return cls(
             toolsets=None if all_toolsets else frozenset(t.lower() for t in toolsets),
             enabled_tools=frozenset(enabled) if enabled else None,
             disabled_tools=frozenset(_split(env.get("COPILOT_DISABLED_TOOLS"))),
             write_mode=mode,  # type: ignore[arg-type]  # validated in __post_init__
+            write_boards=frozenset(boards) if boards else None,
         )
 
     # --- decisions
@@ -98,6 +129,8 @@ class Policy:
         """Why `spec` is hidden, or None when it is exposed. The first matching rule wins."""
         if spec.kind == "write" and self.write_mode == "read_only":
             return Denial(spec.name, "COPILOT_WRITE_MODE", "the server is in read_only mode, which hides every write tool")
+        if spec.name == CONFIRM_TOOL:
+            return self._confirm_tool_denial(spec)
         if spec.name in self.disabled_tools:
             return Denial(spec.name, "COPILOT_DISABLED_TOOLS", "it is disabled")
         if self.enabled_tools is not None and spec.name not in self.enabled_tools:
@@ -107,6 +140,29 @@ class Policy:
                 spec.name, "COPILOT_TOOLSETS", f"its toolset {spec.toolset!r} is not enabled"
             )
         return None
+
+    def _confirm_tool_denial(self, spec: ToolSpec) -> Denial | None:
+        # In elicit mode the human confirms in the client's own dialog; a confirming tool the model could call
+        # would only be a way around it.
+        if self.write_mode != "two_step":
+            return Denial(spec.name, "COPILOT_WRITE_MODE", "it exists only in two_step mode")
+        if spec.name in self.disabled_tools:
+            return Denial(spec.name, "COPILOT_DISABLED_TOOLS", "it is disabled")
+        writes = [s for s in registry().values() if s.kind == "write" and s.name != CONFIRM_TOOL]
+        if not any(self.denial(s) is None for s in writes):
+            return Denial(spec.name, "COPILOT_ENABLED_TOOLS", "no write tool is enabled, so there is nothing to confirm")
+        return None
+
+    def board_denial(self, tool: str, board: str | None) -> BoardDenial | None:
+        """Whether `tool` may write to a ticket on `board`; a ticket without a board fails closed."""
+        if self.write_boards is None:
+            return None
+        allowed = {b.casefold() for b in self.write_boards}
+        if board is not None and board.casefold() in allowed:
+            return None
+        return BoardDenial(
+            tool, "COPILOT_WRITE_BOARDS", "board not allowed", board=board, allowed=tuple(sorted(self.write_boards))
+        )
 
     def allows(self, name: str) -> bool:
         spec = registry().get(name)
@@ -119,7 +175,15 @@ class Policy:
         toolsets = "all" if self.toolsets is None else ",".join(sorted(self.toolsets))
         enabled = "-" if self.enabled_tools is None else ",".join(sorted(self.enabled_tools))
         disabled = ",".join(sorted(self.disabled_tools)) or "-"
-        return f"toolsets={toolsets} enabled={enabled} disabled={disabled} write_mode={self.write_mode}"
+        boards = "-" if self.write_boards is None else ",".join(sorted(self.write_boards))
+        return (
+            f"toolsets={toolsets} enabled={enabled} disabled={disabled} write_mode={self.write_mode} "
+            f"write_boards={boards}"
+        )
+
+
+DeniedHook = Callable[[Any, Denial, Mapping[str, Any]], Awaitable[None]]
+"""Called with the middleware context, the denial and the call's arguments when a write tool is refused."""
 
 
 class PolicyGuard:
@@ -129,8 +193,10 @@ class PolicyGuard:
     - tools/list: any tool the policy hides is dropped from the listing.
     """
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, on_write_denied: DeniedHook | None = None) -> None:
         self.policy = policy
+        # Refused calls to write tools are write attempts too: the hook puts them in the audit log.
+        self.on_write_denied = on_write_denied
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
         method = getattr(ctx, "method", None)
@@ -140,6 +206,9 @@ class PolicyGuard:
             spec = registry().get(name) if isinstance(name, str) else None
             denial = self.policy.denial(spec) if spec is not None else None
             if denial is not None:
+                if spec is not None and spec.kind == "write" and self.on_write_denied is not None:
+                    arguments = params.get("arguments") if isinstance(params, Mapping) else None
+                    await self.on_write_denied(ctx, denial, arguments if isinstance(arguments, Mapping) else {})
                 return CallToolResult(content=[TextContent(type="text", text=denial.message())], is_error=True)
             return await call_next(ctx)
         result = await call_next(ctx)

@@ -1,16 +1,27 @@
-"""`psa-copilot kb ...`: one entry in COMMANDS per subcommand (bench here; sync/search/stats slot in
-the same way: a function adding arguments and a handler returning the exit code)."""
+"""`psa-copilot kb ...`: one entry in COMMANDS per subcommand (a function adding arguments and a handler
+returning the exit code). Progress goes to stderr, results to stdout."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
-from collections.abc import Callable
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from kb_index.store import KnowledgeStats, KnowledgeStore
+    from kb_index.sync import SyncProgress, SyncReport
+    from psa.connectwise.provider import ConnectWiseProvider
+
+KIND_CHOICES = ("kb_articles", "resolved_tickets")
 
 
 @dataclass(frozen=True)
@@ -105,7 +116,137 @@ def _run_bench_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sync_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--full", action="store_true",
+                        help="re-check every record, not only those updated since the last sync")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
+
+
+@asynccontextmanager
+async def _provider_from_env() -> AsyncIterator[ConnectWiseProvider]:
+    """CW_* when CW_SITE is set; otherwise the embedded sandbox on its usual database, as the server does."""
+    from psa.connectwise.provider import ConnectWiseProvider
+    from psa.connectwise.settings import ConnectWiseSettings
+
+    if (os.environ.get("CW_SITE") or "").strip():
+        async with ConnectWiseProvider.from_settings(ConnectWiseSettings.from_env()) as provider:
+            yield provider
+        return
+    import settings
+    from sandbox.runner import start_sandbox
+
+    options: dict[str, int] = {}
+    if (os.environ.get("COPILOT_SANDBOX_TICKETS") or "").strip():
+        options["tickets"] = int(os.environ["COPILOT_SANDBOX_TICKETS"])
+    Console(stderr=True).print("CW_SITE is not set: syncing from the embedded sandbox")
+    sandbox = await asyncio.to_thread(lambda: start_sandbox(db_path=settings.data_dir() / "sandbox.db", **options))
+    try:
+        async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url)) as provider:
+            yield provider
+    finally:
+        await asyncio.to_thread(sandbox.stop)
+
+
+async def _sync_from_env(store: KnowledgeStore, full: bool, progress: Callable[[SyncProgress], None]) -> SyncReport:
+    from kb_index.sync import sync
+
+    async with _provider_from_env() as provider:
+        return await sync(provider, store, progress=progress, full=full)
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    from kb_index.store import KnowledgeStore
+
+    with KnowledgeStore.open() as store, _progress(Console(stderr=True)) as progress:
+        tasks = {kind: progress.add_task(kind.replace("_", " "), total=None, start=False) for kind in KIND_CHOICES}
+
+        def show(update: SyncProgress) -> None:
+            task = tasks[update.kind]
+            progress.start_task(task)
+            progress.update(task, completed=update.done, total=update.total)
+
+        report = asyncio.run(_sync_from_env(store, args.full, show))
+    if args.json:
+        print(report.model_dump_json())
+        return 0
+    table = Table(title=f"kb sync ({'full' if report.full else 'incremental'}) in {report.duration_s:.1f} s")
+    columns = ("fetched", "added", "updated", "removed", "unchanged", "chunks_written")
+    table.add_column("kind")
+    for column in columns:
+        table.add_column(column.replace("_", " "), justify="right")
+    for kind, counts in report.kinds.items():
+        table.add_row(kind, *(f"{getattr(counts, c):,}" for c in columns))
+    Console().print(table)
+    return 0
+
+
+def _stats_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+
+
+def _run_stats(args: argparse.Namespace) -> int:
+    from kb_index.store import KnowledgeStore
+
+    with KnowledgeStore.open() as store:
+        stats = store.stats()
+    if args.json:
+        print(stats.model_dump_json())
+    else:
+        _print_stats(stats)
+    return 0
+
+
+def _print_stats(stats: KnowledgeStats) -> None:
+    table = Table(title=f"knowledge index: {stats.path}")
+    table.add_column("kind")
+    table.add_column("documents", justify="right")
+    table.add_column("chunks", justify="right")
+    for kind, count in stats.documents.items():
+        table.add_row(kind, f"{count:,}", f"{stats.chunks.get(kind, 0):,}")
+    console = Console()
+    console.print(table)
+    last = stats.last_sync.strftime("%Y-%m-%d %H:%M:%S UTC") if stats.last_sync else "never"
+    console.print(f"last sync: {last} | embeddings: {stats.embedding_function}")
+
+
+def _search_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", help="free text, e.g. a ticket summary")
+    parser.add_argument("--kind", choices=KIND_CHOICES, default="kb_articles")
+    parser.add_argument("--k", type=int, default=5, help="results to show (default 5)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of a table")
+
+
+def _run_search(args: argparse.Namespace) -> int:
+    from kb_index.search import KnowledgeSearch
+    from kb_index.store import KnowledgeStore
+
+    with KnowledgeStore.open() as store:
+        if store.count(args.kind) == 0:
+            Console(stderr=True).print(f"the {args.kind} index is empty: run `psa-copilot kb sync` first")
+        matches = KnowledgeSearch(store).search(args.kind, args.query, k=args.k, where=None)
+    if args.json:
+        print(json.dumps([
+            {"id": m.document.id, "title": m.document.title, "score": m.score, "dense": m.dense,
+             "lexical": m.lexical, "matched_terms": m.matched_terms, "metadata": m.document.metadata}
+            for m in matches
+        ]))
+        return 0
+    table = Table(title=f"{args.kind}: {args.query}")
+    for column, justify in (("#", "right"), ("id", "right"), ("title", "left"), ("score", "right"),
+                            ("cosine", "right"), ("bm25", "right"), ("matched", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for rank, m in enumerate(matches, start=1):
+        table.add_row(str(rank), m.document.id, m.document.title, f"{m.score:.3f}",
+                      "-" if m.dense is None else f"{m.dense:.3f}", f"{m.lexical:.2f}", ", ".join(m.matched_terms))
+    Console().print(table)
+    return 0
+
+
 COMMANDS: list[KbCommand] = [
+    KbCommand("sync", "index KB articles and resolved tickets from ConnectWise (incremental)", _sync_arguments,
+              _run_sync),
+    KbCommand("search", "hybrid search of the index", _search_arguments, _run_search),
+    KbCommand("stats", "documents and chunks per kind, last sync time", _stats_arguments, _run_stats),
     KbCommand("bench", "score bm25, dense and hybrid retrieval on a BEIR folder", _bench_arguments, _run_bench),
     KbCommand("bench-data", "write a BEIR folder from the sandbox's seeded KB articles and tickets",
               _bench_data_arguments, _run_bench_data),

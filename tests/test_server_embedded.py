@@ -21,8 +21,19 @@ from server import build_server, run_server
 pytestmark = pytest.mark.anyio
 
 ROOT = Path(__file__).resolve().parents[1]
-READ_TOOLS = {"search_tickets", "get_ticket", "list_ticket_notes", "list_boards", "find_companies"}
+READ_TOOLS = {
+    "search_tickets",
+    "get_ticket",
+    "list_ticket_notes",
+    "list_boards",
+    "find_companies",
+    "suggest_kb_articles",
+    "find_similar_tickets",
+}
 SMALL = "40"  # tickets seeded by an embedded sandbox in these tests
+# These tests are about starting and transports; background indexing has its own test (tests/test_tools_kb.py),
+# and embedding the sandbox's KB with the real model would only slow them down.
+NO_AUTOSYNC = "0"
 
 
 @pytest.fixture
@@ -36,6 +47,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("COPILOT_DATA_DIR", str(data_dir))
     monkeypatch.setenv("COPILOT_SANDBOX_TICKETS", SMALL)
+    monkeypatch.setenv("COPILOT_KB_AUTOSYNC", NO_AUTOSYNC)
 
 
 async def test_embedded_default_starts_a_sandbox(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -74,6 +86,7 @@ def _subprocess_env(data_dir: Path, **extra: str) -> dict[str, str]:
     return {
         "COPILOT_DATA_DIR": str(data_dir),
         "COPILOT_SANDBOX_TICKETS": SMALL,
+        "COPILOT_KB_AUTOSYNC": NO_AUTOSYNC,
         "PYTHONPATH": str(ROOT),
         **extra,
     }

@@ -24,12 +24,18 @@ pytestmark = pytest.mark.anyio
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
-READ_TOOLS = {"search_tickets", "get_ticket", "list_ticket_notes", "list_boards", "find_companies"}
-ARCHITECTURE_TOOLS = READ_TOOLS | {
-    "summarize_ticket_notes",
+READ_TOOLS = {
+    "search_tickets",
+    "get_ticket",
+    "list_ticket_notes",
+    "list_boards",
+    "find_companies",
     "suggest_kb_articles",
     "find_similar_tickets",
-    "draft_internal_analysis_note",
+    "summarize_ticket_notes",
+}
+DRAFT_TOOLS = {"draft_internal_analysis_note"}
+ARCHITECTURE_TOOLS = READ_TOOLS | DRAFT_TOOLS | {
     "add_ticket_note",
     "update_ticket_status",
     "create_kb_article",
@@ -60,6 +66,10 @@ EXPECTED_ARGS = {
     "list_ticket_notes": {"ticket_id", "page", "page_size"},
     "list_boards": {"include_inactive"},
     "find_companies": {"name", "page", "page_size"},
+    "suggest_kb_articles": {"ticket_id", "text", "limit"},
+    "find_similar_tickets": {"ticket_id", "text", "board", "company", "limit"},
+    "summarize_ticket_notes": {"ticket_id", "max_notes"},
+    "draft_internal_analysis_note": {"ticket_id"},
 }
 
 
@@ -106,7 +116,10 @@ def test_registry_knows_every_architecture_tool() -> None:
 
 async def test_lists_read_tools_with_all_four_annotations() -> None:
     tools = await _listing(Policy())
-    assert set(tools) == READ_TOOLS
+    assert set(tools) == READ_TOOLS | DRAFT_TOOLS
+    for name in DRAFT_TOOLS:  # writes nothing, but may word the same draft differently: not idempotent
+        ann = tools.pop(name).annotations
+        assert ann is not None and (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint) == (True, False, False)
     for name, tool in tools.items():
         ann = tool.annotations
         assert ann is not None, name
@@ -140,6 +153,8 @@ async def test_schemas_reject_bad_input_up_front() -> None:
             ("list_ticket_notes", {"ticket_id": 1, "page_size": 101}),
             ("search_tickets", {"page_size": 1000}),
             ("search_tickets", {"page": 0}),
+            ("suggest_kb_articles", {"text": "vpn", "limit": 0}),
+            ("find_similar_tickets", {"ticket_id": 0}),
         ):
             result = await client.call_tool(name, args)
             assert result.is_error, (name, args)
@@ -237,7 +252,7 @@ def test_read_only_hides_write_tools_only() -> None:
     ("policy", "visible", "hidden_tool", "setting"),
     [
         (Policy(enabled_tools=frozenset({"search_tickets", "get_ticket"})), {"search_tickets", "get_ticket"}, "list_boards", "COPILOT_ENABLED_TOOLS"),
-        (Policy(disabled_tools=frozenset({"get_ticket"})), READ_TOOLS - {"get_ticket"}, "get_ticket", "COPILOT_DISABLED_TOOLS"),
+        (Policy(disabled_tools=frozenset({"get_ticket"})), (READ_TOOLS | DRAFT_TOOLS) - {"get_ticket"}, "get_ticket", "COPILOT_DISABLED_TOOLS"),
         (Policy(toolsets=frozenset({"directory"})), {"list_boards", "find_companies"}, "search_tickets", "COPILOT_TOOLSETS"),
         (Policy(toolsets=frozenset({"time"})), set(), "find_companies", "COPILOT_TOOLSETS"),
     ],
@@ -261,7 +276,7 @@ async def test_call_time_guard_holds_even_if_a_hidden_tool_is_registered() -> No
             server.middleware[i] = PolicyGuard(strict)
     async with Client(server) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
-        assert listed == READ_TOOLS - {"get_ticket", "find_companies"}
+        assert listed == (READ_TOOLS | DRAFT_TOOLS) - {"get_ticket", "find_companies"}
         result = await client.call_tool("get_ticket", {"ticket_id": 7})
         assert result.is_error and "COPILOT_DISABLED_TOOLS" in result.content[0].text
         result = await client.call_tool("find_companies", {"name": "x"})

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,6 +16,13 @@ from pydantic import BaseModel, Field
 
 from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
 from psa.provider import PSAProvider
+
+if TYPE_CHECKING:  # chromadb and the embedding model load only when the server opens the knowledge base
+    from kb_index.indexer import BackgroundIndexer
+    from kb_index.search import KnowledgeSearch
+    from kb_index.store import KnowledgeStore
+
+    from guardrails.guard import WriteGuard
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -27,11 +34,26 @@ PageSizeArg = Annotated[
 
 
 @dataclass
+class KnowledgeBase:
+    """The server's knowledge index: one store and its search for the server's lifetime, and the background
+    indexer that fills it (None when the server does not sync on its own: a real site without
+    COPILOT_KB_AUTOSYNC=1, where `psa-copilot kb sync` fills the store)."""
+
+    store: KnowledgeStore
+    search: KnowledgeSearch
+    indexer: BackgroundIndexer | None = None
+
+
+@dataclass
 class AppState:
-    """What the server lifespan yields: one provider shared by every tool call."""
+    """What the server lifespan yields: one provider shared by every tool call, and the knowledge base
+    (None when the kb toolset is off)."""
 
     provider: PSAProvider
     site: str | None = None
+    knowledge: KnowledgeBase | None = None
+    guard: WriteGuard | None = None
+    """Policy, confirmation tokens and audit log for the write tools; None: every write is refused."""
 
 
 def provider_of(ctx: Context) -> PSAProvider:
@@ -40,6 +62,13 @@ def provider_of(ctx: Context) -> PSAProvider:
     if provider is None:
         raise ToolError("The server has no PSA connection (its lifespan did not start); restart the server.")
     return provider
+
+
+def knowledge_of(ctx: Context) -> KnowledgeBase:
+    knowledge = getattr(ctx.request_context.lifespan_context, "knowledge", None)
+    if knowledge is None:
+        raise ToolError("This server has no knowledge index (the kb toolset was not started); ask an administrator.")
+    return knowledge
 
 
 @contextmanager

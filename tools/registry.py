@@ -68,7 +68,7 @@ class ToolSpec:
 
 
 def _catalogue() -> list[ToolSpec]:
-    from tools import directory, tickets
+    from tools import directory, kb, notes, tickets, writes
 
     return [
         # --- tickets (read)
@@ -77,18 +77,32 @@ def _catalogue() -> list[ToolSpec]:
         ToolSpec(
             "list_ticket_notes", "tickets", "read", read_annotations("List ticket notes"), tickets.list_ticket_notes
         ),
-        ToolSpec("summarize_ticket_notes", "tickets", "read", read_annotations("Summarize ticket notes")),
+        ToolSpec(
+            "summarize_ticket_notes",
+            "tickets",
+            "read",
+            read_annotations("Summarize ticket notes"),
+            notes.summarize_ticket_notes,
+        ),
         # --- directory (read)
         ToolSpec("list_boards", "directory", "read", read_annotations("List service boards"), directory.list_boards),
         ToolSpec(
             "find_companies", "directory", "read", read_annotations("Find companies"), directory.find_companies
         ),
         # --- kb (read)
-        ToolSpec("suggest_kb_articles", "kb", "read", read_annotations("Suggest KB articles")),
-        ToolSpec("find_similar_tickets", "kb", "read", read_annotations("Find similar tickets")),
+        ToolSpec(
+            "suggest_kb_articles", "kb", "read", read_annotations("Suggest KB articles"), kb.suggest_kb_articles
+        ),
+        ToolSpec(
+            "find_similar_tickets", "kb", "read", read_annotations("Find similar tickets"), kb.find_similar_tickets
+        ),
         # --- draft
         ToolSpec(
-            "draft_internal_analysis_note", "tickets", "draft", draft_annotations("Draft an internal analysis note")
+            "draft_internal_analysis_note",
+            "tickets",
+            "draft",
+            draft_annotations("Draft an internal analysis note"),
+            notes.draft_internal_analysis_note,
         ),
         # --- write (guarded)
         ToolSpec(
@@ -96,18 +110,37 @@ def _catalogue() -> list[ToolSpec]:
             "tickets",
             "write",
             write_annotations("Add a ticket note", destructive=False, idempotent=False),
+            writes.add_ticket_note,
         ),
         ToolSpec(
             "update_ticket_status",
             "tickets",
             "write",
             write_annotations("Update ticket status", destructive=True, idempotent=True),
+            writes.update_ticket_status,
         ),
         ToolSpec(
-            "create_kb_article", "kb", "write", write_annotations("Create a KB article", destructive=False, idempotent=False)
+            "create_kb_article",
+            "kb",
+            "write",
+            write_annotations("Create a KB article", destructive=False, idempotent=False),
+            writes.create_kb_article,
         ),
         ToolSpec(
-            "log_time_entry", "time", "write", write_annotations("Log a time entry", destructive=False, idempotent=False)
+            "log_time_entry",
+            "time",
+            "write",
+            write_annotations("Log a time entry", destructive=False, idempotent=False),
+            writes.log_time_entry,
+        ),
+        # Two-step mode's redeemer; guardrails/policy.py exposes it only in two_step mode. Destructive: a token
+        # may carry a status change.
+        ToolSpec(
+            "confirm_write",
+            "tickets",
+            "write",
+            write_annotations("Confirm a previewed write", destructive=True, idempotent=False),
+            writes.confirm_write,
         ),
     ]
 

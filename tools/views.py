@@ -9,7 +9,7 @@ A view keeps the fields a technician (or a model) acts on, flattens references t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,9 @@ from psa.connectwise.models import (
     Ticket,
     TicketNote,
 )
+
+if TYPE_CHECKING:
+    from kb_index.search import Match
 
 SUMMARY_CHARS = 200
 NOTE_CHARS = 2000
@@ -416,4 +419,81 @@ def board_view(b: Board, statuses: list[BoardStatus]) -> BoardView:
         name=b.name,
         inactive=True if b.inactiveFlag else None,
         statuses=[status_view(s) for s in ordered],
+    )
+
+
+# ---- knowledge base --------------------------------------------------------------------------------------------
+
+KB_ISSUE_CHARS = 160
+KB_RESOLUTION_CHARS = 240
+WHY_TERMS = 6
+
+
+class IndexState(View):
+    ready: bool = Field(description="True once the knowledge index is complete; results may be partial before.")
+    documents: int = Field(description="Documents of this kind in the index now.")
+    message: str | None = Field(None, description="Progress or what to do, when not ready.")
+
+
+class KbArticleSuggestion(View):
+    id: int
+    title: str | None = None
+    issue: str | None = Field(None, description="Excerpt: the problem the article covers.")
+    resolution: str | None = Field(None, description="Excerpt: the fix.")
+    score: float = Field(description="Fused relevance in [0, 1], relative to the other results.")
+    why: str = Field(description="Shared keywords and semantic similarity.")
+
+
+class SimilarTicket(View):
+    id: int
+    summary: str | None = None
+    company: str | None = None
+    board: str | None = None
+    closed: str | None = Field(None, description="Closed date, UTC.")
+    resolution: str | None = Field(None, description="Excerpt: how it was fixed.")
+    score: float = Field(description="Fused relevance in [0, 1], relative to the other results.")
+    why: str = Field(description="Shared keywords and semantic similarity.")
+
+
+def _meta_text(match: Match, key: str) -> str | None:
+    value = match.document.metadata.get(key)
+    return str(value) if value not in (None, "") else None
+
+
+def why_matched(match: Match) -> str:
+    """E.g. "matched terms: vpn, globalprotect; semantic similarity 0.71"."""
+    parts: list[str] = []
+    terms = match.matched_terms
+    if terms:
+        more = f" (+{len(terms) - WHY_TERMS} more)" if len(terms) > WHY_TERMS else ""
+        parts.append(f"matched terms: {', '.join(terms[:WHY_TERMS])}{more}")
+    else:
+        parts.append("no shared keywords")
+    if match.dense is not None:
+        parts.append(f"semantic similarity {match.dense:.2f}")
+    return "; ".join(parts)
+
+
+def kb_article_suggestion(match: Match) -> KbArticleSuggestion:
+    # No category: the index holds ConnectWise's category ids, which mean nothing to a reader.
+    return KbArticleSuggestion(
+        id=int(match.document.id),
+        title=match.document.title or _meta_text(match, "title"),
+        issue=truncate(_meta_text(match, "issue"), KB_ISSUE_CHARS),
+        resolution=truncate(_meta_text(match, "resolution"), KB_RESOLUTION_CHARS),
+        score=round(match.score, 3),
+        why=why_matched(match),
+    )
+
+
+def similar_ticket(match: Match) -> SimilarTicket:
+    return SimilarTicket(
+        id=int(match.document.id),
+        summary=truncate(match.document.title or _meta_text(match, "title"), SUMMARY_CHARS),
+        company=_meta_text(match, "company"),
+        board=_meta_text(match, "board"),
+        closed=compact_dt(_meta_text(match, "closed_date")),
+        resolution=truncate(_meta_text(match, "resolution"), KB_RESOLUTION_CHARS),
+        score=round(match.score, 3),
+        why=why_matched(match),
     )

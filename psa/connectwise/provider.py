@@ -150,12 +150,22 @@ class ConnectWiseProvider:
     ) -> AsyncIterator[Ticket]:
         """Closed tickets (for KB indexing), oldest id first. `since` filters on `_info/lastUpdated`, so a
         ticket closed, reopened or edited after the last sync is picked up again."""
-        conditions = C.all(
-            C.field("closedFlag") == True,  # noqa: E712 - builds a condition, not a comparison
-            C.field("_info/lastUpdated") >= since if since is not None else None,
-            C.field("board/name") == board if board is not None else None,
-        )
+        conditions = closed_ticket_conditions(since=since, board=board)
         return self.client.iterate(TICKETS, Ticket, conditions=conditions, page_size=MAX_PAGE_SIZE, max_items=max_items)
+
+    async def count_closed_tickets(self, *, since: datetime | None = None, board: str | None = None) -> int:
+        return await self.client.count(TICKETS, conditions=closed_ticket_conditions(since=since, board=board))
+
+    def iterate_closed_ticket_ids(self, *, board: str | None = None) -> AsyncIterator[int]:
+        """The id of every closed ticket, fetched as `fields=id` pages (cheap enough to diff against an index)."""
+        return _ids(self.client.iterate(
+            TICKETS, Ticket, conditions=closed_ticket_conditions(board=board), fields=["id"], page_size=MAX_PAGE_SIZE
+        ))
+
+    async def latest_closed_ticket_update(self, *, board: str | None = None) -> datetime | None:
+        """The newest `_info/lastUpdated` among closed tickets: a sync high-water mark taken before a scan,
+        on the server's clock, so anything changed during or after the scan is at or after it."""
+        return await self._latest_update(TICKETS, Ticket, closed_ticket_conditions(board=board))
 
     # ---- notes ----------------------------------------------------------------------------------------------
 
@@ -324,6 +334,27 @@ class ConnectWiseProvider:
             KB_ARTICLES, KnowledgeBaseArticle, conditions=conditions, page_size=MAX_PAGE_SIZE, max_items=max_items
         )
 
+    async def count_kb_articles(self, *, updated_since: datetime | None = None) -> int:
+        conditions = C.field("_info/lastUpdated") >= updated_since if updated_since is not None else None
+        return await self.client.count(KB_ARTICLES, conditions=conditions)
+
+    def iterate_kb_article_ids(self) -> AsyncIterator[int]:
+        """The id of every article, fetched as `fields=id` pages."""
+        return _ids(self.client.iterate(KB_ARTICLES, KnowledgeBaseArticle, fields=["id"], page_size=MAX_PAGE_SIZE))
+
+    async def latest_kb_article_update(self) -> datetime | None:
+        """The newest `_info/lastUpdated` among articles (see `latest_closed_ticket_update`)."""
+        return await self._latest_update(KB_ARTICLES, KnowledgeBaseArticle, None)
+
+    async def _latest_update(self, path: str, model: type[Ticket] | type[KnowledgeBaseArticle],
+                             conditions: Condition | None) -> datetime | None:
+        result = await self.client.list(
+            path, model, conditions=conditions, order_by=order_by(("_info/lastUpdated", "desc")),
+            fields=["id", "_info/lastUpdated"], page_size=1,
+        )
+        first = result.items[0] if result.items else None
+        return first.info.lastUpdated if first is not None and first.info is not None else None
+
     async def create_kb_article(self, article: KnowledgeBaseArticleCreate) -> KnowledgeBaseArticle:
         return await self.client.post(KB_ARTICLES, article, KnowledgeBaseArticle)
 
@@ -331,6 +362,20 @@ class ConnectWiseProvider:
 
     async def create_time_entry(self, entry: TimeEntryCreate) -> TimeEntry:
         return await self.client.post(TIME_ENTRIES, entry, TimeEntry)
+
+
+def closed_ticket_conditions(*, since: datetime | None = None, board: str | None = None) -> Condition | None:
+    return C.all(
+        C.field("closedFlag") == True,  # noqa: E712 - builds a condition, not a comparison
+        C.field("_info/lastUpdated") >= since if since is not None else None,
+        C.field("board/name") == board if board is not None else None,
+    )
+
+
+async def _ids(records: AsyncIterator[Ticket] | AsyncIterator[KnowledgeBaseArticle]) -> AsyncIterator[int]:
+    async for record in records:
+        if record.id is not None:
+            yield record.id
 
 
 def _configuration_from_ref(ref: ConfigurationReference) -> Configuration:

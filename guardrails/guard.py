@@ -1,0 +1,88 @@
+"""`WriteGuard`: the per-server bundle the write tools consult (policy, token book, audit log).
+
+One guard per server, made in `server.build_server` and handed to tools through the lifespan state, so the
+token secret and the set of used tokens live exactly as long as the server process.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
+
+from guardrails.audit import AuditEntry, AuditLog, Outcome
+from guardrails.plan import WritePlan
+from guardrails.policy import Denial, Policy
+from guardrails.tokens import TokenBook, ttl_from_env
+
+
+@dataclass
+class WriteGuard:
+    policy: Policy
+    tokens: TokenBook = field(default_factory=TokenBook)
+    audit_log: AuditLog = field(default_factory=AuditLog)
+
+    @classmethod
+    def from_env(cls, policy: Policy, env: Mapping[str, str] | None = None) -> WriteGuard:
+        env = os.environ if env is None else env
+        return cls(policy=policy, tokens=TokenBook(ttl_seconds=ttl_from_env(env.get("COPILOT_CONFIRM_TTL_SECONDS"))))
+
+    async def audit(
+        self,
+        connection: str,
+        tool: str,
+        outcome: Outcome,
+        confirmation: str,
+        *,
+        plan: WritePlan | None = None,
+        ticket_id: int | None = None,
+        payload: Any = None,
+        cw_id: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        entry = AuditEntry(
+            connection=connection,
+            tool=tool,
+            ticket_id=plan.ticket_id if plan is not None else ticket_id,
+            payload=plan.audit_payload() if plan is not None else payload,
+            outcome=outcome,
+            confirmation=confirmation,
+            cw_id=cw_id,
+            error=error,
+        )
+        # sqlite3 blocks; keep the event loop free for other sessions.
+        await anyio.to_thread.run_sync(self.audit_log.record, entry)
+
+    async def audit_denied_call(self, ctx: Any, denial: Denial, arguments: Mapping[str, Any]) -> None:
+        """PolicyGuard's hook: a call to a hidden write tool, refused before the tool ran."""
+        ticket_id = arguments.get("ticket_id")
+        await self.audit(
+            connection_of(ctx),
+            denial.tool,
+            "denied",
+            "none",
+            ticket_id=ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None,
+            payload={"arguments": dict(arguments)},
+            error=denial.message(),
+        )
+
+
+def guard_of(ctx: Context) -> WriteGuard:
+    guard = getattr(ctx.request_context.lifespan_context, "guard", None)
+    if not isinstance(guard, WriteGuard):
+        # Fail closed: without a guard there is no policy, confirmation or audit, so no write.
+        raise ToolError("This server has no write guard configured; writes are disabled.")
+    return guard
+
+
+def connection_of(ctx: Any) -> str:
+    """Who is asking, as far as MCP tells us: the HTTP session id, else 'local' (stdio, in-process)."""
+    request_context = getattr(ctx, "request_context", ctx)
+    headers = getattr(getattr(request_context, "request", None), "headers", None)
+    session_id = headers.get("mcp-session-id") if headers is not None else None
+    return f"http:{session_id}" if session_id else "local"

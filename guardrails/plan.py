@@ -1,0 +1,96 @@
+"""A write plan: exactly what a guarded write will send, fixed before anyone is asked to confirm it.
+
+The plan is what the human sees (guardrails/confirm.py renders it), what a two-step token is bound to (its
+`payload_hash`), and what is finally sent: there is no second place where the payload is rebuilt, so what was
+confirmed is what is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from psa.connectwise.models import Ticket
+
+
+def canonical_json(value: Any) -> str:
+    """One spelling per value (sorted keys, no spaces), so equal payloads hash equally."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class TicketState(BaseModel):
+    """The ticket as the preview showed it; `recheck` compares a fresh read against this before writing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    summary: str | None = None
+    board: str | None = None
+    board_id: int | None = None
+    company: str | None = None
+    status: str | None = None
+    status_id: int | None = None
+    closed: bool | None = None
+    last_updated: str | None = None
+    """`_info.lastUpdated` as ConnectWise sent it."""
+    digest: str
+    """Hash of the fields above. ConnectWise's lastUpdated has one-second resolution, so a change within the
+    same second as the preview is caught by the digest, not by the timestamp."""
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketState:
+        if ticket.id is None:
+            raise ValueError("a ticket without an id cannot be written to")
+        fields: dict[str, Any] = {
+            "id": ticket.id,
+            "summary": ticket.summary,
+            "board": ticket.board.name if ticket.board else None,
+            "board_id": ticket.board.id if ticket.board else None,
+            "company": ticket.company.name if ticket.company else None,
+            "status": ticket.status.name if ticket.status else None,
+            "status_id": ticket.status.id if ticket.status else None,
+            "closed": ticket.closedFlag,
+            "last_updated": ticket.last_updated.isoformat() if ticket.last_updated else None,
+        }
+        digest = hashlib.sha256(canonical_json(fields).encode()).hexdigest()
+        return cls(**fields, digest=digest)
+
+
+class PreviewField(BaseModel):
+    """One line (or, with `block`, one fenced block) of the preview."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    value: str
+    block: bool = False
+
+
+class WritePlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    tool: str
+    action: str
+    """One sentence saying what will happen, e.g. 'Add an internal analysis note to ticket #123'."""
+    ticket: TicketState | None = None
+    """The ticket written to (or read from, for a KB article); None when no ticket is involved."""
+    request: str
+    """Method and path, for the preview and the audit log, e.g. 'POST /service/tickets/123/notes'."""
+    body: dict[str, Any] | list[Any]
+    """The exact JSON body sent to ConnectWise."""
+    fields: tuple[PreviewField, ...] = ()
+
+    @property
+    def ticket_id(self) -> int | None:
+        return self.ticket.id if self.ticket else None
+
+    def payload_hash(self) -> str:
+        """What a two-step token is bound to: the tool, the target and the exact body."""
+        bound = {"tool": self.tool, "ticket_id": self.ticket_id, "request": self.request, "body": self.body}
+        return hashlib.sha256(canonical_json(bound).encode()).hexdigest()
+
+    def audit_payload(self) -> dict[str, Any]:
+        return {"request": self.request, "body": self.body, "payload_hash": self.payload_hash()}
