@@ -16,6 +16,7 @@ from prompts import render
 MAX_DRAFT_CHARS = 3500
 MAX_CONFIGS = 5
 MAX_ARTICLES = 3
+ARTICLE_FIX_CHARS = 160
 
 
 class ConfigLine(BaseModel):
@@ -50,9 +51,17 @@ def draft_note(thread: Thread, points: SummaryPoints, configs: list[ConfigLine],
         s=points,
         configs=configs[:MAX_CONFIGS],
         more_configs=max(0, len(configs) - MAX_CONFIGS),
-        kb=kb.model_copy(update={"articles": kb.articles[:MAX_ARTICLES]}),
+        kb=kb.model_copy(update={"articles": [_short(a) for a in kb.articles[:MAX_ARTICLES]]}),
     )
     if len(text) <= MAX_DRAFT_CHARS:
         return text
     cut = text[: MAX_DRAFT_CHARS - 40].rsplit("\n", 1)[0]
     return f"{cut}\n[draft shortened to fit; see the ticket]"
+
+
+def _short(article: ArticleLine) -> ArticleLine:
+    """An article line whose fix excerpt fits one line: the draft points at the article, it does not copy it."""
+    fix = " ".join(article.resolution.split())
+    if len(fix) > ARTICLE_FIX_CHARS:
+        fix = fix[: ARTICLE_FIX_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return article.model_copy(update={"resolution": fix})

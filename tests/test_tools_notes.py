@@ -251,7 +251,7 @@ async def test_draft_with_a_ready_knowledge_index(
         store.close()
     assert d["kb_ready"] is True
     assert re.search(r"^- KB #\d+ .+ \(match \d\.\d\d\)", d["draft"], re.MULTILINE), d["draft"]
-    assert "Check whether KB #" in d["draft"]
+    assert "Check whether KB #" not in d["draft"]  # the ticket is closed: no next step to propose
 
 
 # ---- untrusted text: the 18 injection tickets --------------------------------------------------------------------

@@ -3,7 +3,6 @@ answers to elicitation, and ConnectWise read back over plain HTTP (never through
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -99,14 +98,15 @@ class Harness:
             response.raise_for_status()
             return int(response.json()["count"])
 
-    def open_tickets(self) -> Iterator[dict[str, Any]]:
-        """Open, ordinary (non-injection) tickets, one per test so tests do not see each other's notes."""
+    def tickets(self, conditions: str | None = None) -> list[dict[str, Any]]:
+        """Ordinary (non-injection) tickets, oldest first."""
+        params: dict[str, Any] = {"pageSize": 1000, "orderBy": "id asc"}
+        if conditions:
+            params["conditions"] = conditions
         with self.http() as http:
-            response = http.get(
-                "/service/tickets", params={"conditions": "closedFlag = false", "pageSize": 1000, "orderBy": "id asc"}
-            )
+            response = http.get("/service/tickets", params=params)
             response.raise_for_status()
-        yield from (t for t in response.json() if t["id"] not in INJECTION_TICKET_IDS)
+        return [t for t in response.json() if t["id"] not in INJECTION_TICKET_IDS]
 
     def last_audit(self) -> AuditRow:
         rows = self.audit.entries(limit=1)
