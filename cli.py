@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from guardrails.audit_cli import add_audit_parser, run_audit
 from kb_index.cli import add_kb_parser, run_kb
 
 
@@ -24,6 +25,7 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     add_kb_parser(sub)
+    add_audit_parser(sub)
     return parser
 
 
@@ -39,6 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_server(transport=args.transport, host=args.host, port=args.port)
     if args.command == "kb":
         return run_kb(args)
+    if args.command == "audit":
+        return run_audit(args)
     return 2
 
 

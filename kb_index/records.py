@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from psa.connectwise.models import KnowledgeBaseArticle, Reference, Ticket, TicketNote
 from kb_index.types import Document, Metadata, MetadataValue
+from psa.connectwise.models import KnowledgeBaseArticle, Reference, Ticket, TicketNote
 
 # Long enough for a tool to show a useful excerpt, short enough to keep chromadb metadata rows small.
 EXCERPT_CHARS = 1000

@@ -117,12 +117,20 @@ class KnowledgeStore:
         # Never chromadb's default embedding function: it downloads a model on first use.
         embedding_function = embedding_function if embedding_function is not None else embedding_function_from_env()
         client = chromadb.PersistentClient(path=str(path), settings=Settings(anonymized_telemetry=False))
-        collections: dict[Kind, Any] = {
-            kind: client.get_or_create_collection(
-                kind, embedding_function=embedding_function, configuration={"hnsw": {"space": "cosine"}}
-            )
-            for kind in KINDS
-        }
+        try:
+            collections: dict[Kind, Any] = {
+                kind: client.get_or_create_collection(
+                    kind, embedding_function=embedding_function, configuration={"hnsw": {"space": "cosine"}}
+                )
+                for kind in KINDS
+            }
+        except ValueError as exc:
+            client.close()
+            if "conflict" not in str(exc).lower():
+                raise
+            # Vectors from two models cannot share a collection; say how to get out of it.
+            raise ValueError(f"the knowledge index in {path} was built with another embedding function ({exc}); "
+                             "set COPILOT_EMBEDDINGS back, or delete that folder and run `psa-copilot kb sync`") from exc
         db = sqlite3.connect(path / STATE_FILE, check_same_thread=False, isolation_level=None)
         db.execute("PRAGMA journal_mode=WAL")
         db.executescript(_SCHEMA)

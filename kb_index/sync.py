@@ -25,6 +25,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -43,7 +44,7 @@ NOTE_FETCH_CONCURRENCY = 16
 
 class SyncProgress(BaseModel):
     kind: Kind
-    stage: str = Field(description="fetching | removing")
+    stage: Literal["fetching", "removing"]
     done: int = Field(description="records of this kind checked (and written, if they changed) so far")
     total: int | None = Field(None, description="records of this kind to check, when known")
 
@@ -158,11 +159,11 @@ async def _sync_kind(source: _Source, store: KnowledgeStore, kind: Kind, *, full
     report = KindReport()
     done = 0
 
-    def advance(count: int, stage: str = "fetching") -> None:
+    def advance(count: int) -> None:
         nonlocal done
         done += count
         if progress is not None:
-            progress(SyncProgress(kind=kind, stage=stage, done=done, total=total))
+            progress(SyncProgress(kind=kind, stage="fetching", done=done, total=total))
 
     writer = _Writer(store, kind, advance)
     batch: list[Document] = []
@@ -190,12 +191,12 @@ async def _sync_kind(source: _Source, store: KnowledgeStore, kind: Kind, *, full
         await writer.settle()
     report.chunks_written = writer.chunks
 
+    if progress is not None:
+        progress(SyncProgress(kind=kind, stage="removing", done=done, total=total))
     current = {str(i) async for i in source.ids()}
     gone = store.ids(kind) - current
     if gone:
         report.removed = await asyncio.to_thread(store.delete, kind, gone)
-    if progress is not None:
-        progress(SyncProgress(kind=kind, stage="removing", done=done, total=total))
     report.unchanged = len(store.ids(kind) - written)
     if next_mark is not None:
         store.set_high_water(kind, next_mark)

@@ -156,3 +156,11 @@ def test_default_embedding_is_the_offline_minilm(tmp_path: Path, monkeypatch: py
         assert store.path == tmp_path / "data" / "kb"
         assert store.stats().embedding_function == "psa_copilot_minilm_l6_v2_int8"
         assert (tmp_path / "data" / "kb" / "state.db").exists()
+
+
+def test_reopening_with_another_embedding_function_says_what_to_do(tmp_path: Path) -> None:
+    from kb_index.embedding import MiniLMEmbeddingFunction
+
+    KnowledgeStore.open(tmp_path / "kb", StoreTestEmbedding()).close()
+    with pytest.raises(ValueError, match="another embedding function.*COPILOT_EMBEDDINGS"):
+        KnowledgeStore.open(tmp_path / "kb", MiniLMEmbeddingFunction())

@@ -294,7 +294,9 @@ async def test_full_sync_rechecks_everything_but_rewrites_nothing_unchanged(
 async def test_background_indexer_starts_at_once_keeps_the_loop_free_and_becomes_ready(
     cw_settings: ConnectWiseSettings, store: KnowledgeStore, http: httpx.Client
 ) -> None:
-    RecordingEmbedding.delay = 0.05  # every embedding call blocks its thread, as the model does
+    # Every embedding call blocks its thread for 0.3 s, as the model does: run on the loop, that would stall it
+    # for 0.3 s per batch. (Brief lags remain from the GIL, which chromadb's native code holds while writing.)
+    RecordingEmbedding.delay = 0.3
 
     @asynccontextmanager
     async def factory() -> AsyncIterator[ConnectWiseProvider]:
@@ -304,19 +306,20 @@ async def test_background_indexer_starts_at_once_keeps_the_loop_free_and_becomes
     indexer = BackgroundIndexer(factory, store)
     assert not indexer.ready and indexer.status.state == "idle"
     started = time.perf_counter()
-    indexer.start()
+    task = indexer.start()
     assert time.perf_counter() - started < 0.05
+    assert indexer.start() is task  # a second start joins the running sync
     assert indexer.status.state == "indexing"
 
     worst_lag = 0.0
     messages: set[str] = set()
-    while not indexer.start().done():
+    while not task.done():
         tick = time.perf_counter()
         await asyncio.sleep(0.01)
         worst_lag = max(worst_lag, time.perf_counter() - tick - 0.01)
         messages.add(indexer.status.message)
     status = await indexer.wait()
-    assert worst_lag < 0.04, f"the event loop stalled for {worst_lag:.3f} s"
+    assert worst_lag < 0.2, f"the event loop stalled for {worst_lag:.3f} s"
     assert any(m.startswith("indexing KB articles: ") and m.endswith(" documents") for m in messages)
     assert any(m.startswith("indexing resolved tickets: ") for m in messages)
     assert status.state == "ready" and indexer.ready and status.error is None

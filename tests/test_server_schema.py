@@ -35,13 +35,9 @@ READ_TOOLS = {
     "summarize_ticket_notes",
 }
 DRAFT_TOOLS = {"draft_internal_analysis_note"}
-ARCHITECTURE_TOOLS = READ_TOOLS | DRAFT_TOOLS | {
-    "add_ticket_note",
-    "update_ticket_status",
-    "create_kb_article",
-    "log_time_entry",
-}
 WRITE_TOOLS = {"add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry"}
+CONFIRM_TOOL = "confirm_write"  # two_step mode only (guardrails/policy.py)
+ARCHITECTURE_TOOLS = READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS | {CONFIRM_TOOL}
 
 # Argument names are a contract with clients and prompts.
 EXPECTED_ARGS = {
@@ -100,7 +96,7 @@ async def _listing(policy: Policy) -> dict[str, Any]:
 def test_registry_knows_every_architecture_tool() -> None:
     specs = registry()
     assert set(specs) == ARCHITECTURE_TOOLS
-    assert {n for n, s in specs.items() if s.kind == "write"} == WRITE_TOOLS
+    assert {n for n, s in specs.items() if s.kind == "write"} == WRITE_TOOLS | {CONFIRM_TOOL}
     assert all(s.toolset in TOOLSETS for s in specs.values())
     for spec in specs.values():
         a = spec.annotations
@@ -116,7 +112,9 @@ def test_registry_knows_every_architecture_tool() -> None:
 
 async def test_lists_read_tools_with_all_four_annotations() -> None:
     tools = await _listing(Policy())
-    assert set(tools) == READ_TOOLS | DRAFT_TOOLS
+    assert set(tools) == READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS
+    for name in WRITE_TOOLS:  # annotations of the guarded writes: tests/test_tools_writes.py
+        tools.pop(name)
     for name in DRAFT_TOOLS:  # writes nothing, but may word the same draft differently: not idempotent
         ann = tools.pop(name).annotations
         assert ann is not None and (ann.read_only_hint, ann.destructive_hint, ann.idempotent_hint) == (True, False, False)
@@ -238,11 +236,11 @@ def test_read_only_hides_write_tools_only() -> None:
     ro = Policy(write_mode="read_only")
     for name, spec in registry().items():
         denial = ro.denial(spec)
-        if name in WRITE_TOOLS:
+        if spec.kind == "write":
             assert denial is not None and denial.setting == "COPILOT_WRITE_MODE"
         else:
             assert denial is None, name
-    assert all(Policy(write_mode="elicit").denial(s) is None for s in registry().values())
+    assert all(Policy(write_mode="elicit").denial(s) is None for n, s in registry().items() if n != CONFIRM_TOOL)
 
 
 # ---- policy: enforced at list time and at call time --------------------------------------------------------------
@@ -252,9 +250,9 @@ def test_read_only_hides_write_tools_only() -> None:
     ("policy", "visible", "hidden_tool", "setting"),
     [
         (Policy(enabled_tools=frozenset({"search_tickets", "get_ticket"})), {"search_tickets", "get_ticket"}, "list_boards", "COPILOT_ENABLED_TOOLS"),
-        (Policy(disabled_tools=frozenset({"get_ticket"})), (READ_TOOLS | DRAFT_TOOLS) - {"get_ticket"}, "get_ticket", "COPILOT_DISABLED_TOOLS"),
+        (Policy(disabled_tools=frozenset({"get_ticket"})), (READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS) - {"get_ticket"}, "get_ticket", "COPILOT_DISABLED_TOOLS"),
         (Policy(toolsets=frozenset({"directory"})), {"list_boards", "find_companies"}, "search_tickets", "COPILOT_TOOLSETS"),
-        (Policy(toolsets=frozenset({"time"})), set(), "find_companies", "COPILOT_TOOLSETS"),
+        (Policy(toolsets=frozenset({"time"})), {"log_time_entry"}, "find_companies", "COPILOT_TOOLSETS"),
     ],
 )
 async def test_policy_at_list_and_call_time(policy: Policy, visible: set[str], hidden_tool: str, setting: str) -> None:
@@ -276,7 +274,7 @@ async def test_call_time_guard_holds_even_if_a_hidden_tool_is_registered() -> No
             server.middleware[i] = PolicyGuard(strict)
     async with Client(server) as client:
         listed = {t.name for t in (await client.list_tools()).tools}
-        assert listed == (READ_TOOLS | DRAFT_TOOLS) - {"get_ticket", "find_companies"}
+        assert listed == (READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS) - {"get_ticket", "find_companies"}
         result = await client.call_tool("get_ticket", {"ticket_id": 7})
         assert result.is_error and "COPILOT_DISABLED_TOOLS" in result.content[0].text
         result = await client.call_tool("find_companies", {"name": "x"})

@@ -475,3 +475,33 @@ async def test_log_time_entry_by_hours_and_by_start_end(h: Harness, provider: Co
         bad = await client.call_tool("log_time_entry", {"ticket_id": ticket_id, "notes": "No time given."})
         assert bad.is_error and "Give hours" in text_of(bad)
     assert h.last_audit().outcome == "failed"
+
+
+# ---- the write tools' contract --------------------------------------------------------------------------------
+
+WRITE_ARGS = {
+    "add_ticket_note": ({"ticket_id", "text"}, {"note_type", "internal"}),
+    "update_ticket_status": ({"ticket_id", "status"}, set()),
+    "create_kb_article": (set(), {"ticket_id", "title", "issue", "resolution"}),
+    "log_time_entry": ({"ticket_id", "notes"}, {"hours", "start", "end", "member", "billable"}),
+    "confirm_write": ({"token"}, set()),
+}
+
+
+async def test_write_tool_arguments_and_annotations(h: Harness, provider: ConnectWiseProvider) -> None:
+    """The resolved parameters (plan, confirmation) never appear in the schema: the model cannot supply them."""
+    async with h.client(provider, Policy(write_mode="two_step")) as client:
+        tools = {t.name: t for t in (await client.list_tools()).tools}
+    for name, (required, optional) in WRITE_ARGS.items():
+        schema = tools[name].input_schema
+        assert set(schema.get("required", [])) == required, name
+        assert set(schema["properties"]) == required | optional, name
+        ann = tools[name].annotations
+        assert ann is not None and ann.read_only_hint is False and ann.open_world_hint is True, name
+        assert None not in (ann.destructive_hint, ann.idempotent_hint), name
+        assert tools[name].output_schema["properties"]["status"]["enum"] == [
+            "written", "not_written", "pending_confirmation", "unknown"
+        ]
+    assert tools["update_ticket_status"].annotations.destructive_hint is True
+    assert tools["add_ticket_note"].input_schema["properties"]["note_type"]["default"] == "internal_analysis"
+    assert tools["add_ticket_note"].input_schema["properties"]["internal"]["default"] is True
