@@ -29,7 +29,11 @@ READ_TOOLS = {
     "find_companies",
     "suggest_kb_articles",
     "find_similar_tickets",
+    "summarize_ticket_notes",
+    "draft_internal_analysis_note",
 }
+# Listed in the default elicit mode; they only write after the user confirms (tests/test_tools_writes.py).
+WRITE_TOOLS = {"add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry"}
 SMALL = "40"  # tickets seeded by an embedded sandbox in these tests
 # These tests are about starting and transports; background indexing has its own test (tests/test_tools_kb.py),
 # and embedding the sandbox's KB with the real model would only slow them down.
@@ -55,7 +59,7 @@ async def test_embedded_default_starts_a_sandbox(monkeypatch: pytest.MonkeyPatch
     server = build_server(policy=Policy())
     async with Client(server) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert tools == READ_TOOLS
+        assert tools == READ_TOOLS | WRITE_TOOLS
         result = await client.call_tool("search_tickets", {})
         assert not result.is_error, result.content
         items = result.structured_content["items"]
@@ -102,7 +106,7 @@ async def test_python_server_py_over_stdio(tmp_path: Path) -> None:
     with anyio.fail_after(120):
         async with Client(params) as client:
             tools = {t.name for t in (await client.list_tools()).tools}
-            assert tools == READ_TOOLS - {"find_companies"}
+            assert tools == (READ_TOOLS | WRITE_TOOLS) - {"find_companies"}
             result = await client.call_tool("list_boards", {})
             assert not result.is_error, result.content
             assert result.structured_content["boards"]
@@ -144,7 +148,7 @@ async def test_streamable_http_transport(tmp_path: Path) -> None:
         with anyio.fail_after(60):
             async with Client(url) as client:
                 tools = {t.name for t in (await client.list_tools()).tools}
-                assert tools == READ_TOOLS
+                assert tools == READ_TOOLS | WRITE_TOOLS
                 result = await client.call_tool("search_tickets", {"page_size": 5})
                 assert not result.is_error, result.content
                 assert len(result.structured_content["items"]) == 5
