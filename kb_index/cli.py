@@ -171,9 +171,9 @@ def _run_sync(args: argparse.Namespace) -> int:
         return 0
     table = Table(title=f"kb sync ({'full' if report.full else 'incremental'}) in {report.duration_s:.1f} s")
     columns = ("fetched", "added", "updated", "removed", "unchanged", "chunks_written")
-    table.add_column("kind")
+    table.add_column("kind", no_wrap=True)
     for column in columns:
-        table.add_column(column.replace("_", " "), justify="right")
+        table.add_column(column.removesuffix("_written"), justify="right")
     for kind, counts in report.kinds.items():
         table.add_row(kind, *(f"{getattr(counts, c):,}" for c in columns))
     Console().print(table)
