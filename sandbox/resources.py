@@ -107,6 +107,9 @@ class Resource:
     parent_field: str | None = None  # where the URL's parent id lands in the document
     parent_shape: Callable[[Doc], Doc] | None = None
     parent_resource: str | None = None
+    # A child whose changes count as changes of its parent (a ticket's notes): ConnectWise moves the
+    # parent's _info.lastUpdated, which incremental sync and the write guard's staleness check rely on.
+    touches_parent: bool = False
     read_only: bool = False
 
     def __init__(self, store: Store) -> None:
@@ -214,7 +217,9 @@ class Resource:
             self.fill_defaults(doc, None)
             self.check_conflicts(doc)
             self._stamp(doc, None)
-            return self.store.insert(self.name, doc)
+            saved = self.store.insert(self.name, doc)
+            self._touch_parent(parent)
+            return saved
 
     def get(self, id_: int, parent_id: int | None = None) -> Doc:
         if self.parent_resource is not None:
@@ -253,7 +258,17 @@ class Resource:
         self.fill_defaults(doc, existing)
         self.check_conflicts(doc)
         self._stamp(doc, existing)
-        return self.store.replace(self.name, doc)
+        saved = self.store.replace(self.name, doc)
+        self._touch_parent(self.store.get(self.parent_resource, existing.get(self.parent_field))
+                           if self.touches_parent and self.parent_resource and self.parent_field else None)
+        return saved
+
+    def _touch_parent(self, parent: Doc | None) -> None:
+        if not self.touches_parent or parent is None or self.parent_resource is None:
+            return
+        touched = copy.deepcopy(parent)
+        touched.setdefault("_info", {})["lastUpdated"] = now_iso()
+        self.store.replace(self.parent_resource, touched)
 
     def _apply(self, doc: Doc, op: dict[str, Any]) -> None:
         path = op["path"].strip("/")
@@ -288,6 +303,7 @@ class Resource:
             doc = self.get(id_, parent_id)
             self.before_delete(doc)
             self.store.delete(self.name, id_)
+            self._touch_parent(self.require_parent(parent_id) if self.touches_parent else None)
 
 
 def _patch_error(resource: str, field: str, message: str) -> ApiError:
@@ -359,6 +375,7 @@ class TicketNotes(Resource):
     name, label = "ticket_notes", "serviceNote"
     refs = {"member": MEMBER, "contact": CONTACT}
     parent_field, parent_resource = "ticketId", "tickets"
+    touches_parent = True
 
     def fill_defaults(self, doc: Doc, existing: Doc | None) -> None:
         flags = ("detailDescriptionFlag", "internalAnalysisFlag", "resolutionFlag")

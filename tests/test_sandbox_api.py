@@ -379,6 +379,25 @@ def test_put_replaces_and_delete(client: httpx.Client) -> None:
     assert_error(client.delete(f"/service/tickets/{created['id']}"), 404)
 
 
+def test_note_changes_move_the_tickets_last_updated(sandbox: RunningSandbox, client: httpx.Client) -> None:
+    stale = "2020-01-01T00:00:00Z"
+    ticket = sandbox.store.get("tickets", 3)
+    ticket["_info"]["lastUpdated"] = stale
+    sandbox.store.replace("tickets", ticket)
+    body = {"text": "Called the user back", "detailDescriptionFlag": True}
+    note = client.post("/service/tickets/3/notes", json=body).json()
+    after_create = client.get("/service/tickets/3").json()["_info"]["lastUpdated"]
+    assert after_create > stale
+    for call in (lambda: client.patch(f"/service/tickets/3/notes/{note['id']}",
+                                      json=[{"op": "replace", "path": "text", "value": "edited"}]),
+                 lambda: client.delete(f"/service/tickets/3/notes/{note['id']}")):
+        ticket = sandbox.store.get("tickets", 3)
+        ticket["_info"]["lastUpdated"] = stale
+        sandbox.store.replace("tickets", ticket)
+        assert call().status_code in (200, 204)
+        assert client.get("/service/tickets/3").json()["_info"]["lastUpdated"] > stale
+
+
 def test_notes_crud_and_validation(client: httpx.Client) -> None:
     body = {"text": "Checked the VPN logs", "internalAnalysisFlag": True, "internalFlag": True,
             "member": {"identifier": "jdoe"}}
