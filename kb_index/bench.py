@@ -35,7 +35,7 @@ class BenchResult(BaseModel):
     dense: dict[str, float]
     hybrid: dict[str, float]
     docs_per_s: float
-    model_docs_per_s: float
+    model_docs_per_s: float | None  # None when the bare-model timing was skipped
     query_ms_p50: float
     query_ms_p95: float
     docs: int
@@ -119,7 +119,7 @@ def run_bench(dataset: BeirDataset, ks: Sequence[int] = DEFAULT_KS, fusion: Fusi
     embedding_function = MiniLMEmbeddingFunction()
     embedding_function.embed(["warm-up"])  # session creation is a one-off, not indexing cost
     index = build_index(dataset, embedding_function, fusion, on_progress)
-    model_rate = model_throughput(dataset, embedding_function) if measure_model else 0.0
+    model_rate = model_throughput(dataset, embedding_function) if measure_model else None
     metrics, latencies = evaluate(index, dataset, ks)
     result = BenchResult(
         **metrics,

@@ -90,9 +90,11 @@ def _print_table(payload: dict, ks: list[int], title: str) -> None:
     for method in ("bm25", "dense", "hybrid"):
         table.add_row(method, *(f"{payload[method][c]:.3f}" for c in columns))
     console.print(table)
+    model_rate = payload["model_docs_per_s"]
+    model = f", model alone {model_rate:.1f} docs/s" if model_rate is not None else ""
     console.print(
         f"{payload['docs']} docs ({payload['chunks']} chunks), {payload['queries']} queries | "
-        f"indexing {payload['docs_per_s']:.1f} docs/s, model alone {payload['model_docs_per_s']:.1f} docs/s | "
+        f"indexing {payload['docs_per_s']:.1f} docs/s{model} | "
         f"hybrid query p50 {payload['query_ms_p50']:.1f} ms, p95 {payload['query_ms_p95']:.1f} ms"
     )
     if "scale_docs" in payload:

@@ -82,7 +82,6 @@ def test_cli_bench_json(tmp_path: Path, capsys) -> None:
 
 
 def test_seed_bench_folder_is_valid_beir(tmp_path: Path) -> None:
-    pytest.importorskip("sandbox.seed")
     from kb_index.bench_data import write_seed_bench
 
     stats = write_seed_bench(tmp_path / "seed", seed=7, tickets=300)
