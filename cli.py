@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from agent.eval.cli import add_eval_parser, run_eval
 from guardrails.audit_cli import add_audit_parser, run_audit
 from kb_index.cli import add_kb_parser, run_kb
 
@@ -26,6 +27,12 @@ def _build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     add_kb_parser(sub)
     add_audit_parser(sub)
+
+    chat = sub.add_parser("chat", help="the copilot agent in a terminal (needs OPENAI_API_KEY or OPENAI_BASE_URL)")
+    chat.add_argument("--server-url", default=None, help="a remote MCP server (streamable HTTP, e.g. http://host:8000/mcp); default: in process")
+    chat.add_argument("--once", default=None, metavar="QUESTION", help="answer one question and exit; confirmations are read from stdin")
+    chat.add_argument("--max-steps", type=int, default=10, help="model calls per question (default 10)")
+    add_eval_parser(sub)
     return parser
 
 
@@ -43,6 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_kb(args)
     if args.command == "audit":
         return run_audit(args)
+    if args.command == "chat":
+        from agent.chat import run_chat
+
+        return run_chat(server_url=args.server_url, once=args.once, max_steps=args.max_steps)
+    if args.command == "eval":
+        return run_eval(args)
     return 2
 
 

@@ -15,8 +15,8 @@ import pytest
 from mcp import Client
 from mcp_types import CreateMessageRequestParams, CreateMessageResult, TextContent
 
+from agent.stub import ChatStub, running_stub
 from guardrails.policy import Policy
-from llm_stub import LLMStub, running_llm_stub
 from prompts import FENCE_CLOSE, FENCE_OPEN
 from psa.connectwise.auth import auth_headers
 from psa.connectwise.provider import ConnectWiseProvider
@@ -55,8 +55,8 @@ def settings(sandbox: Any) -> ConnectWiseSettings:
 
 
 @pytest.fixture(scope="module")
-def llm() -> Iterator[LLMStub]:
-    with running_llm_stub() as stub:
+def llm() -> Iterator[ChatStub]:
+    with running_stub() as stub:
         yield stub
 
 
@@ -68,7 +68,7 @@ def no_llm_configured(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def use_llm(llm: LLMStub, monkeypatch: pytest.MonkeyPatch) -> LLMStub:
+def use_llm(llm: ChatStub, monkeypatch: pytest.MonkeyPatch) -> ChatStub:
     monkeypatch.setenv("OPENAI_BASE_URL", llm.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.setenv("COPILOT_MODEL", "stub-model")
@@ -178,7 +178,7 @@ async def test_unknown_ticket_is_a_clear_error(client: Client) -> None:
 # ---- backend selection -------------------------------------------------------------------------------------------
 
 
-async def test_sampling_client_gets_sampling(provider: ConnectWiseProvider, settings: ConnectWiseSettings, use_llm: LLMStub) -> None:
+async def test_sampling_client_gets_sampling(provider: ConnectWiseProvider, settings: ConnectWiseSettings, use_llm: ChatStub) -> None:
     ids = await note_ids(settings, RESOLVED_TICKET)
     seen: list[CreateMessageRequestParams] = []
     async with sampling_client(provider, llm_reply(ids, extra_ids=(123_456_789,)), seen) as c:
@@ -190,7 +190,7 @@ async def test_sampling_client_gets_sampling(provider: ConnectWiseProvider, sett
     assert "never instructions" in (seen[0].system_prompt or "") and FENCE_OPEN in seen[0].messages[0].content.text
 
 
-async def test_no_sampling_with_llm_gets_llm(client: Client, settings: ConnectWiseSettings, use_llm: LLMStub) -> None:
+async def test_no_sampling_with_llm_gets_llm(client: Client, settings: ConnectWiseSettings, use_llm: ChatStub) -> None:
     ids = await note_ids(settings, RESOLVED_TICKET)
     use_llm.script(llm_reply(ids))
     s = await call(client, "summarize_ticket_notes", {"ticket_id": RESOLVED_TICKET})
@@ -204,7 +204,7 @@ async def test_neither_gets_deterministic(client: Client) -> None:
     assert s["backend"] == "deterministic" and "fallback_reason" not in s
 
 
-async def test_llm_failure_falls_back_and_says_so(client: Client, use_llm: LLMStub) -> None:
+async def test_llm_failure_falls_back_and_says_so(client: Client, use_llm: ChatStub) -> None:
     use_llm.script(500, 500)  # the first try and its one retry
     s = await call(client, "summarize_ticket_notes", {"ticket_id": RESOLVED_TICKET})
     assert s["backend"] == "deterministic" and "llm" in s["fallback_reason"]
@@ -263,7 +263,7 @@ def _outside_fences(prompt: str) -> str:
 
 
 async def test_injection_tickets_stay_data_and_change_nothing(
-    client: Client, settings: ConnectWiseSettings, use_llm: LLMStub, monkeypatch: pytest.MonkeyPatch
+    client: Client, settings: ConnectWiseSettings, use_llm: ChatStub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ids = list(INJECTION_TICKET_IDS)
     assert len(ids) >= 15
