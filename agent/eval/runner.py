@@ -46,6 +46,7 @@ class TrialResult(BaseModel):
     seconds: float
     usage: Usage = Field(default_factory=Usage)
     tool_calls: list[str] = Field(default_factory=list)
+    confirmations: list[bool] = Field(default_factory=list, description="The human's answers, in order.")
     answer: str = ""
 
 
@@ -173,6 +174,7 @@ async def run_scenario(
         seconds=round(time.perf_counter() - started, 3),
         usage=usage,
         tool_calls=run.tool_calls,
+        confirmations=run.confirmations,
         answer=run.answers[-1] if run.answers else "",
     )
 

@@ -32,7 +32,6 @@ class SeedFacts:
     kb_articles: dict[int, Doc] = field(default_factory=dict)
     boards: dict[int, Doc] = field(default_factory=dict)
     statuses: dict[int, list[Doc]] = field(default_factory=lambda: defaultdict(list))
-    time_entries: dict[int, list[Doc]] = field(default_factory=lambda: defaultdict(list))
 
     # ---- queries the scenarios use
 
@@ -104,6 +103,4 @@ def seed_facts(seed: int = SEED, tickets: int = TICKETS) -> SeedFacts:
                 facts.boards[doc["id"]] = doc
             case "board_statuses":
                 facts.statuses[doc["board"]["id"]].append(doc)
-            case "time_entries":
-                facts.time_entries[doc["chargeToId"]].append(doc)
     return facts
