@@ -33,6 +33,9 @@ def _build_parser() -> argparse.ArgumentParser:
     chat.add_argument("--once", default=None, metavar="QUESTION", help="answer one question and exit; confirmations are read from stdin")
     chat.add_argument("--max-steps", type=int, default=10, help="model calls per question (default 10)")
     add_eval_parser(sub)
+
+    demo = sub.add_parser("demo", help="a scripted tour over the embedded sandbox (no API key needed)")
+    demo.add_argument("--yes", action="store_true", help="confirm the tour's one write (a note, to the sandbox only)")
     return parser
 
 
@@ -56,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_chat(server_url=args.server_url, once=args.once, max_steps=args.max_steps)
     if args.command == "eval":
         return run_eval(args)
+    if args.command == "demo":
+        from agent.demo import run_demo
+
+        return run_demo(yes=args.yes)
     return 2
 
 

@@ -154,6 +154,11 @@ def _quiet_logging() -> None:
     if not isinstance(logging.getLevelName(level), int):
         raise ValueError(f"COPILOT_LOG_LEVEL={level!r} is not a logging level (DEBUG, INFO, WARNING, ERROR)")
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    # Filter at the handlers too: bm25s sets its own logger to DEBUG when first imported (at the first KB
+    # search), and a logger's own level overrides the root's, so its per-search lines would get through.
+    root = logging.getLogger()
+    for handler in root.handlers:
+        handler.setLevel(root.level)
 
 
 def _leaf(exc: BaseException) -> BaseException:
