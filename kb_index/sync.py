@@ -168,6 +168,9 @@ async def _sync_kind(source: _Source, store: KnowledgeStore, kind: Kind, *, full
         if progress is not None:
             progress(SyncProgress(kind=kind, stage="fetching", done=done, total=total))
 
+    # Announce the kind and its size before the first batch is embedded (seconds on 2 cores), so a status
+    # reader sees "0 of 163" at once rather than a bare count with no total.
+    advance(0)
     writer = _Writer(store, kind, advance)
     batch: list[Document] = []
     written: set[str] = set()
