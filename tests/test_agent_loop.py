@@ -25,11 +25,6 @@ pytestmark = pytest.mark.anyio
 NOTE = "Agent test: rebooted the VPN concentrator; tunnels re-established at 10:42."
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.runner import start_sandbox

@@ -34,11 +34,6 @@ BASE = "http://cw.test/v4_6_release/apis/3.0"
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class Recorder:
     def __init__(self) -> None:
         self.requests: list[httpx.Request] = []

@@ -27,11 +27,6 @@ pytestmark = pytest.mark.anyio
 WRITE_METHODS = {"POST", "PATCH", "PUT", "DELETE"}
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.runner import start_sandbox

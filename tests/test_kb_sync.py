@@ -74,11 +74,6 @@ class RecordingEmbedding(EmbeddingFunction[Documents]):
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Any]:
     from sandbox.runner import start_sandbox
 

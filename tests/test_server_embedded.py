@@ -40,11 +40,6 @@ SMALL = "40"  # tickets seeded by an embedded sandbox in these tests
 NO_AUTOSYNC = "0"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def _clean_env(monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> None:
     for name in list(os.environ):
         if name.startswith("CW_") or name.startswith("COPILOT_"):

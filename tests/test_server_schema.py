@@ -69,11 +69,6 @@ EXPECTED_ARGS = {
 }
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 class NoProvider:
     """Any call reaching the PSA is a test failure: these tests stop before a tool body runs."""
 

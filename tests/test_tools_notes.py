@@ -32,11 +32,6 @@ WAITING_TICKET = 12  # seed 42: status "Waiting on Client"
 CITE = re.compile(r"\[#(\d+)\]")
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.runner import start_sandbox

@@ -24,11 +24,6 @@ NOTES = r"/service/tickets/\d+/notes$"
 PROTOCOLS = ["auto", "legacy"]  # 2026-07-28 (input_required rounds) and 2025-11-25 (mid-call elicitation)
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.runner import start_sandbox
