@@ -36,7 +36,7 @@ from guardrails.guard import WriteGuard  # noqa: E402
 from guardrails.policy import Policy, PolicyError, PolicyGuard  # noqa: E402
 from psa.provider import PSAProvider  # noqa: E402
 from tools.common import AppState, KnowledgeBase  # noqa: E402
-from tools.registry import ToolSpec  # noqa: E402
+from tools.registry import ToolSpec, implementation  # noqa: E402
 
 log = logging.getLogger("psa_copilot.server")
 
@@ -161,7 +161,7 @@ def build_server(
     elif guard.policy != policy:
         raise ValueError("build_server: the write guard's policy differs from the server's policy")
     write_guard = guard
-    wants_knowledge = any(s.toolset == "kb" and s.kind == "read" and s.implemented for s in policy.allowed_specs())
+    wants_knowledge = any(s.toolset == "kb" and s.kind == "read" and implementation(s.name) for s in policy.allowed_specs())
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppState]:
@@ -188,16 +188,16 @@ def build_server(
         middleware=[PolicyGuard(policy, on_write_denied=write_guard.audit_denied_call)],
     )
     for spec in policy.allowed_specs():
-        if spec.implemented:
-            _add(server, spec)
+        fn = implementation(spec.name)
+        if fn is not None:
+            _add(server, spec, fn)
     return server
 
 
-def _add(server: MCPServer, spec: ToolSpec) -> None:
-    assert spec.fn is not None
-    description = (spec.fn.__doc__ or "").strip()
+def _add(server: MCPServer, spec: ToolSpec, fn: Any) -> None:
+    description = (fn.__doc__ or "").strip()
     server.add_tool(
-        spec.fn,
+        fn,
         name=spec.name,
         title=spec.annotations.title,
         description=_dedent(description),
@@ -228,7 +228,7 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
         print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
         return 2
     server = build_server(policy=policy, guard=guard)
-    exposed = [s.name for s in policy.allowed_specs() if s.implemented]
+    exposed = [s.name for s in policy.allowed_specs() if implementation(s.name)]
     log.info("Policy: %s; tools: %s", policy.describe(), ", ".join(exposed) or "(none)")
     try:
         if transport == "stdio":

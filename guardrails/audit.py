@@ -1,9 +1,12 @@
 """The append-only audit log of write attempts: SQLite at $COPILOT_DATA_DIR/audit.db.
 
-Every attempt gets a row, whatever happened: written, declined, denied by policy, refused token, stale ticket,
-failed or unknown. Rows cannot be changed or deleted through SQLite (triggers abort UPDATE and DELETE), and each
-row carries a SHA-256 over its content and the previous row's hash, so an edit made outside SQLite's rules
-(editing the file, dropping the triggers) shows up in `verify()`.
+Every attempt gets rows, whatever happened: written, declined, denied by policy, refused token, stale ticket,
+failed or unknown. An attempt that reaches a human or ConnectWise is recorded before it gets there: a `pending`
+row when the human is asked, a `sending` row (the intent) right before the request leaves, then the outcome,
+each later row naming the attempt's first row in `attempt`. A write whose intent row cannot be stored is not
+sent. Rows cannot be changed or deleted through SQLite (triggers abort UPDATE and DELETE), and each row carries
+a SHA-256 over its content and the previous row's hash, so an edit made outside SQLite's rules (editing the
+file, dropping the triggers) shows up in `verify()`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Outcome = Literal["written", "not_written", "pending", "denied", "refused", "stale", "failed", "unknown"]
+Outcome = Literal[
+    "written", "not_written", "pending", "sending", "denied", "refused", "stale", "failed", "unknown"
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -34,7 +39,8 @@ CREATE TABLE IF NOT EXISTS audit (
     cw_id INTEGER,
     error TEXT,
     prev_hash TEXT NOT NULL,
-    hash TEXT NOT NULL
+    hash TEXT NOT NULL,
+    attempt INTEGER
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -44,6 +50,10 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 
 _GENESIS = "0" * 64
 _COLUMNS = ("at", "connection", "tool", "ticket_id", "payload", "outcome", "confirmation", "cw_id", "error")
+
+
+class AuditUnavailable(OSError):
+    """The audit log cannot be written; the message is one line naming the file and what to do."""
 
 
 class AuditEntry(BaseModel):
@@ -59,6 +69,8 @@ class AuditEntry(BaseModel):
     cw_id: int | None = None
     """The id ConnectWise gave the record created (note, article, time entry) or changed (ticket)."""
     error: str | None = None
+    attempt: int | None = None
+    """Id of the attempt's first row (its `pending` or `sending` row); None on that row itself."""
 
 
 class AuditRow(AuditEntry):
@@ -66,8 +78,10 @@ class AuditRow(AuditEntry):
     hash: str
 
 
-def _row_hash(prev_hash: str, values: tuple[Any, ...]) -> str:
-    return hashlib.sha256(json.dumps([prev_hash, *values], ensure_ascii=False).encode()).hexdigest()
+def _row_hash(prev_hash: str, values: tuple[Any, ...], attempt: int | None) -> str:
+    # `attempt` joined the row later: rows without one hash as they always did, so old logs still verify.
+    hashed = [prev_hash, *values] if attempt is None else [prev_hash, *values, attempt]
+    return hashlib.sha256(json.dumps(hashed, ensure_ascii=False).encode()).hexdigest()
 
 
 class AuditLog:
@@ -87,12 +101,43 @@ class AuditLog:
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with closing(sqlite3.connect(self.path, timeout=10, isolation_level=None)) as conn:
-            conn.executescript(_SCHEMA)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise self._unavailable(exc) from exc
+        with closing(conn):
+            try:
+                conn.executescript(_SCHEMA)
+                if "attempt" not in {row[1] for row in conn.execute("PRAGMA table_info(audit)")}:
+                    conn.execute("ALTER TABLE audit ADD COLUMN attempt INTEGER")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
             yield conn
 
+    def _unavailable(self, exc: BaseException) -> AuditUnavailable:
+        return AuditUnavailable(
+            f"the audit log {self.path} cannot be written ({exc}): make it and its folder writable "
+            "(or set COPILOT_DATA_DIR to a writable folder)"
+        )
+
+    def ensure_writable(self) -> None:
+        """Raise AuditUnavailable unless a row could be appended now (tried inside a transaction rolled back)."""
+        with self._connect() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    conn.execute(
+                        f"INSERT INTO audit ({', '.join(_COLUMNS)}, prev_hash, hash) VALUES ({', '.join('?' * 11)})",
+                        ("", "", "", None, "null", "pending", "none", None, None, _GENESIS, _GENESIS),
+                    )
+                finally:
+                    conn.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
+
     def record(self, entry: AuditEntry) -> int:
+        """Append `entry`; its row id. AuditUnavailable when it cannot be stored."""
         values = (
             entry.at.astimezone(UTC).isoformat(timespec="milliseconds"),
             entry.connection,
@@ -105,26 +150,31 @@ class AuditLog:
             entry.error,
         )
         with self._connect() as conn:
-            # IMMEDIATE: read the chain's tip and append under one write lock, even across processes.
-            conn.execute("BEGIN IMMEDIATE")
             try:
-                tip = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
-                prev = tip[0] if tip else _GENESIS
-                cursor = conn.execute(
-                    f"INSERT INTO audit ({', '.join(_COLUMNS)}, prev_hash, hash) VALUES ({', '.join('?' * 11)})",
-                    (*values, prev, _row_hash(prev, values)),
-                )
-                conn.execute("COMMIT")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
+                # IMMEDIATE: read the chain's tip and append under one write lock, even across processes.
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    tip = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
+                    prev = tip[0] if tip else _GENESIS
+                    cursor = conn.execute(
+                        f"INSERT INTO audit ({', '.join(_COLUMNS)}, prev_hash, hash, attempt) "
+                        f"VALUES ({', '.join('?' * 12)})",
+                        (*values, prev, _row_hash(prev, values, entry.attempt), entry.attempt),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise self._unavailable(exc) from exc
             return int(cursor.lastrowid or 0)
 
     def entries(self, limit: int | None = 50) -> list[AuditRow]:
         """Newest first."""
         if not self.path.exists():
             return []
-        sql = f"SELECT id, {', '.join(_COLUMNS)}, hash FROM audit ORDER BY id DESC"
+        sql = f"SELECT id, {', '.join(_COLUMNS)}, hash, attempt FROM audit ORDER BY id DESC"
         params: tuple[Any, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
@@ -140,15 +190,16 @@ class AuditLog:
         broken: list[int] = []
         prev = _GENESIS
         with self._connect() as conn:
-            for row in conn.execute(f"SELECT id, {', '.join(_COLUMNS)}, prev_hash, hash FROM audit ORDER BY id"):
-                values, prev_hash, stored = tuple(row[1:10]), row[10], row[11]
-                if prev_hash != prev or _row_hash(prev, values) != stored:
+            query = f"SELECT id, {', '.join(_COLUMNS)}, prev_hash, hash, attempt FROM audit ORDER BY id"
+            for row in conn.execute(query):
+                values, prev_hash, stored, attempt = tuple(row[1:10]), row[10], row[11], row[12]
+                if prev_hash != prev or _row_hash(prev, values, attempt) != stored:
                     broken.append(row[0])
                 prev = stored
         return broken
 
 
 def _to_row(row: tuple[Any, ...]) -> AuditRow:
-    data = dict(zip(("id", *_COLUMNS, "hash"), row, strict=True))
+    data = dict(zip(("id", *_COLUMNS, "hash", "attempt"), row, strict=True))
     data["payload"] = json.loads(data["payload"])
     return AuditRow.model_validate(data)

@@ -1,11 +1,12 @@
-"""`WriteGuard`: the per-server bundle the write tools consult (policy, token book, audit log).
+"""`WriteGuard`: the per-server bundle the write tools consult (policy, consent books, audit log).
 
 One guard per server, made in `server.build_server` and handed to tools through the lifespan state, so the
-token secret and the set of used tokens live exactly as long as the server process.
+token secrets and the sets of used tokens live exactly as long as the server process.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,17 +16,33 @@ import anyio
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from guardrails.audit import AuditEntry, AuditLog, Outcome
+from guardrails.audit import AuditEntry, AuditLog, AuditUnavailable, Outcome
 from guardrails.plan import WritePlan
 from guardrails.policy import Denial, Policy
 from guardrails.tokens import TokenBook, ttl_from_env
+
+log = logging.getLogger("psa_copilot.guardrails")
 
 
 @dataclass
 class WriteGuard:
     policy: Policy
     tokens: TokenBook = field(default_factory=TokenBook)
+    """two_step tokens, redeemed by confirm_write."""
     audit_log: AuditLog = field(default_factory=AuditLog)
+    asks: TokenBook | None = None
+    """Questions out to a human in input_required rounds (2026-07-28), carried as request_state. A separate
+    book with its own secret, so a question can never be redeemed as a two-step token or the other way round.
+    None: one with the same TTL and clock as `tokens`."""
+
+    def __post_init__(self) -> None:
+        if self.asks is None:
+            self.asks = TokenBook(ttl_seconds=self.tokens.ttl_seconds, clock=self.tokens.clock)
+
+    @property
+    def ttl_seconds(self) -> int:
+        """How long a human has to answer, and a two-step token lives (COPILOT_CONFIRM_TTL_SECONDS)."""
+        return self.tokens.ttl_seconds
 
     @classmethod
     def from_env(cls, policy: Policy, env: Mapping[str, str] | None = None) -> WriteGuard:
@@ -44,7 +61,11 @@ class WriteGuard:
         payload: Any = None,
         cw_id: int | None = None,
         error: str | None = None,
-    ) -> None:
+        attempt: int | None = None,
+    ) -> int:
+        """Append one row; its id. Raises AuditUnavailable when it cannot be stored: callers stop there, so
+        nothing goes out unrecorded. Shielded from cancellation: a client that gives up mid-write still leaves
+        its row."""
         entry = AuditEntry(
             connection=connection,
             tool=tool,
@@ -54,22 +75,28 @@ class WriteGuard:
             confirmation=confirmation,
             cw_id=cw_id,
             error=error,
+            attempt=attempt,
         )
         # sqlite3 blocks; keep the event loop free for other sessions.
-        await anyio.to_thread.run_sync(self.audit_log.record, entry)
+        with anyio.CancelScope(shield=True):
+            return await anyio.to_thread.run_sync(self.audit_log.record, entry)
 
     async def audit_denied_call(self, ctx: Any, denial: Denial, arguments: Mapping[str, Any]) -> None:
         """PolicyGuard's hook: a call to a hidden write tool, refused before the tool ran."""
         ticket_id = arguments.get("ticket_id")
-        await self.audit(
-            connection_of(ctx),
-            denial.tool,
-            "denied",
-            "none",
-            ticket_id=ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None,
-            payload={"arguments": dict(arguments)},
-            error=denial.message(),
-        )
+        try:
+            await self.audit(
+                connection_of(ctx),
+                denial.tool,
+                "denied",
+                "none",
+                ticket_id=ticket_id if isinstance(ticket_id, int) and not isinstance(ticket_id, bool) else None,
+                payload={"arguments": dict(arguments)},
+                error=denial.message(),
+            )
+        except AuditUnavailable as exc:
+            # The call is refused either way; the refusal must not turn into a server error.
+            log.warning("a denied call to %s was not audited: %s", denial.tool, exc)
 
 
 def guard_of(ctx: Context) -> WriteGuard:

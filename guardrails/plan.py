@@ -1,6 +1,7 @@
-"""A write plan: exactly what a guarded write will send, fixed before anyone is asked to confirm it.
+"""A write plan: exactly what a guarded write will send, fixed before anyone is asked to confirm it, and the
+re-check that the ticket it was made from has not changed since.
 
-The plan is what the human sees (guardrails/confirm.py renders it), what a two-step token is bound to (its
+The plan is what the human sees (guardrails/preview.py renders it), what a consent is bound to (its
 `payload_hash`), and what is finally sent: there is no second place where the payload is rebuilt, so what was
 confirmed is what is written.
 """
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from psa.connectwise.errors import ConnectWiseNotFoundError
 from psa.connectwise.models import Ticket
 
 
@@ -94,3 +96,43 @@ class WritePlan(BaseModel):
 
     def audit_payload(self) -> dict[str, Any]:
         return {"request": self.request, "body": self.body, "payload_hash": self.payload_hash()}
+
+
+class PlanRefused(Exception):
+    """The write cannot be planned; `outcome` is how the audit log records it. The message ends by saying that
+    nothing was written."""
+
+    def __init__(self, message: str, outcome: Literal["denied", "failed", "not_written"] = "failed") -> None:
+        self.outcome = outcome
+        super().__init__(message)
+
+
+class TicketReader(Protocol):
+    async def get_ticket(self, ticket_id: int) -> Ticket: ...
+
+
+class StaleTicket(Exception):
+    """The ticket is gone or changed since the preview; the message says which, for the user."""
+
+
+async def recheck(provider: TicketReader, previewed: TicketState) -> TicketState:
+    """The ticket's current state, or StaleTicket when it no longer matches the preview: a preview of a ticket
+    that has since changed confirms nothing."""
+    try:
+        fresh = TicketState.of(await provider.get_ticket(previewed.id))
+    except ConnectWiseNotFoundError as exc:
+        raise StaleTicket(f"Ticket #{previewed.id} no longer exists (deleted or merged since the preview).") from exc
+    if fresh.digest != previewed.digest:
+        changes = [
+            f"{label} {before!r} -> {after!r}"
+            for label, before, after in (
+                ("summary", previewed.summary, fresh.summary),
+                ("board", previewed.board, fresh.board),
+                ("status", previewed.status, fresh.status),
+                ("last updated", previewed.last_updated, fresh.last_updated),
+            )
+            if before != after
+        ]
+        detail = "; ".join(changes) if changes else "its content changed"
+        raise StaleTicket(f"Ticket #{previewed.id} changed since the preview ({detail}).")
+    return fresh

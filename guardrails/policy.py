@@ -13,7 +13,8 @@ is exposed; it is not subject to COPILOT_TOOLSETS / COPILOT_ENABLED_TOOLS (the t
 redeem time), so an allowlist naming `add_ticket_note` does not also have to name it.
 
 Fail closed: an unknown toolset, tool name or write mode is a startup error (`PolicyError`), never ignored.
-The same `Policy.denial()` decides both at list time (the server registers only allowed tools and filters
+The policy judges the specs of catalog.py (pure data below both guardrails/ and tools/). The same
+`Policy.denial()` decides both at list time (the server registers only allowed tools and filters
 tools/list) and at call time (`PolicyGuard` refuses a call to a hidden tool, naming the setting that hides it).
 """
 
@@ -26,11 +27,10 @@ from typing import Any, Literal
 
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 
-from tools.registry import TOOLSETS, ToolSpec, registry
+from catalog import CATALOG, CONFIRM_TOOL, TOOLSETS, ToolSpec
 
 WriteMode = Literal["elicit", "two_step", "read_only"]
 WRITE_MODES: tuple[str, ...] = ("elicit", "two_step", "read_only")
-CONFIRM_TOOL = "confirm_write"
 
 
 class PolicyError(ValueError):
@@ -80,7 +80,7 @@ class Policy:
     """None: no board restriction. Names compare case-insensitively, as ConnectWise compares them."""
 
     def __post_init__(self) -> None:
-        known_tools = set(registry())
+        known_tools = set(CATALOG)
         if self.toolsets is not None:
             unknown = sorted(set(self.toolsets) - set(TOOLSETS))
             if unknown:
@@ -148,7 +148,7 @@ class Policy:
             return Denial(spec.name, "COPILOT_WRITE_MODE", "it exists only in two_step mode")
         if spec.name in self.disabled_tools:
             return Denial(spec.name, "COPILOT_DISABLED_TOOLS", "it is disabled")
-        writes = [s for s in registry().values() if s.kind == "write" and s.name != CONFIRM_TOOL]
+        writes = [s for s in CATALOG.values() if s.kind == "write" and s.name != CONFIRM_TOOL]
         if not any(self.denial(s) is None for s in writes):
             return Denial(spec.name, "COPILOT_ENABLED_TOOLS", "no write tool is enabled, so there is nothing to confirm")
         return None
@@ -165,11 +165,11 @@ class Policy:
         )
 
     def allows(self, name: str) -> bool:
-        spec = registry().get(name)
+        spec = CATALOG.get(name)
         return spec is not None and self.denial(spec) is None
 
     def allowed_specs(self, specs: Iterable[ToolSpec] | None = None) -> list[ToolSpec]:
-        return [s for s in (registry().values() if specs is None else specs) if self.denial(s) is None]
+        return [s for s in (CATALOG.values() if specs is None else specs) if self.denial(s) is None]
 
     def describe(self) -> str:
         toolsets = "all" if self.toolsets is None else ",".join(sorted(self.toolsets))
@@ -203,7 +203,7 @@ class PolicyGuard:
         if method == "tools/call":
             params = ctx.params or {}
             name = params.get("name") if isinstance(params, Mapping) else getattr(params, "name", None)
-            spec = registry().get(name) if isinstance(name, str) else None
+            spec = CATALOG.get(name) if isinstance(name, str) else None
             denial = self.policy.denial(spec) if spec is not None else None
             if denial is not None:
                 if spec is not None and spec.kind == "write" and self.on_write_denied is not None:
@@ -218,7 +218,7 @@ class PolicyGuard:
 
     def _filter_listing(self, result: Any) -> Any:
         def hidden(name: str) -> bool:
-            spec = registry().get(name)
+            spec = CATALOG.get(name)
             return spec is not None and self.policy.denial(spec) is not None
 
         if isinstance(result, ListToolsResult):

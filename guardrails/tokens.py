@@ -32,9 +32,12 @@ def utc_now() -> datetime:
 
 
 class TokenRefused(Exception):
-    def __init__(self, kind: RefusalKind, message: str, plan: WritePlan | None = None) -> None:
+    def __init__(
+        self, kind: RefusalKind, message: str, plan: WritePlan | None = None, attempt: int | None = None
+    ) -> None:
         self.kind = kind
         self.plan = plan
+        self.attempt = attempt
         super().__init__(message)
 
 
@@ -49,6 +52,14 @@ class IssuedToken:
 class _Pending:
     plan: WritePlan
     expires: int
+    attempt: int | None = None
+    """The audit row that opened this attempt, so later rows can name it."""
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    plan: WritePlan
+    attempt: int | None
 
 
 @dataclass
@@ -60,18 +71,22 @@ class TokenBook:
     _spent: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
     """Token id -> (what happened to it, its expiry); kept for one TTL past expiry to name replays."""
 
-    def issue(self, plan: WritePlan) -> IssuedToken:
+    def issue(self, plan: WritePlan, attempt: int | None = None) -> IssuedToken:
         now = self._now()
         self._prune(now)
         token_id = secrets.token_hex(8)
         expires = now + self.ttl_seconds
-        self._pending[token_id] = _Pending(plan, expires)
+        self._pending[token_id] = _Pending(plan, expires, attempt)
         digest = plan.payload_hash()
         token = f"{token_id}.{expires}.{digest[:_HASH_PREFIX]}.{self._sign(token_id, expires, plan)}"
         return IssuedToken(token=token, token_id=token_id, expires_at=datetime.fromtimestamp(expires, UTC))
 
     def redeem(self, token: str) -> WritePlan:
         """The plan `token` confirms, consumed; or TokenRefused saying why not."""
+        return self.take(token).plan
+
+    def take(self, token: str) -> Redeemed:
+        """Like `redeem`, with the attempt the token was issued for."""
         parts = token.strip().split(".")
         if len(parts) != 4 or not parts[1].isdigit():
             raise TokenRefused("malformed", "This is not a confirmation token issued by this server.")
@@ -103,13 +118,14 @@ class TokenBook:
                 "This confirmation token was altered: it does not match the payload that was previewed. "
                 "Nothing was written.",
                 pending.plan,
+                pending.attempt,
             )
         del self._pending[token_id]
         if self._now() >= expires:
             self._spent[token_id] = ("expired", expires)
-            raise TokenRefused("expired", self._expired_message(), pending.plan)
+            raise TokenRefused("expired", self._expired_message(), pending.plan, pending.attempt)
         self._spent[token_id] = ("redeemed", expires)
-        return pending.plan
+        return Redeemed(pending.plan, pending.attempt)
 
     def _expired_message(self) -> str:
         return (

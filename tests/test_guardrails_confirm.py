@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guardrails.confirm import render_preview, visible
+from guardrails.preview import render_preview, visible
 from guardrails.plan import PreviewField, TicketState, WritePlan
 
 

@@ -9,9 +9,12 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-from mcp import Client
+from mcp import Client, MCPError
+from mcp_types import ElicitResult, InputRequiredResult
 
+from guardrails.audit import AuditEntry, AuditLog, AuditRow, AuditUnavailable
 from guardrails.policy import Policy
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
@@ -258,10 +261,12 @@ async def test_two_step_preview_then_confirm_writes_once(h: Harness, provider: C
         replay = await client.call_tool("confirm_write", {"token": pending["token"]})
     assert replay.is_error and "already used" in text_of(replay)
     assert len(h.notes(ticket_id)) == len(before) + 1
-    rows = h.audit.entries(limit=3)
+    rows = h.audit.entries(limit=4)
     assert [(r.outcome, r.confirmation) for r in rows] == [
-        ("refused", "token_replayed"), ("written", "token"), ("pending", "token_issued")
+        ("refused", "token_replayed"), ("written", "token"), ("sending", "token"), ("pending", "token_issued")
     ]
+    # One attempt: its later rows name the row that issued the token; the replay is an attempt of its own.
+    assert [r.attempt for r in rows] == [None, rows[3].id, rows[3].id, None]
 
 
 async def test_two_step_expired_token_is_refused(h: Harness, provider: ConnectWiseProvider, ticket_id: int) -> None:
@@ -500,3 +505,175 @@ async def test_write_tool_arguments_and_annotations(h: Harness, provider: Connec
     assert tools["update_ticket_status"].annotations.destructive_hint is True
     assert tools["add_ticket_note"].input_schema["properties"]["note_type"]["default"] == "internal_analysis"
     assert tools["add_ticket_note"].input_schema["properties"]["internal"]["default"] is True
+
+
+# ---- consent is a JSON true, nothing else ---------------------------------------------------------------------
+
+
+NOT_CONSENT = [
+    pytest.param(ElicitResult(action="accept", content={"confirm": "true"}), "not the JSON boolean true", id="string"),
+    pytest.param(ElicitResult(action="accept", content={"confirm": 1}), "not the JSON boolean true", id="number"),
+    pytest.param(ElicitResult(action="accept", content={}), "without the confirm field", id="empty"),
+    pytest.param(ElicitResult(action="accept"), "without the confirm field", id="no-content"),
+    pytest.param(ElicitResult(action="accept", content={"confirm": True, "x": "y"}), "other than confirm", id="extra"),
+]
+
+
+@pytest.mark.parametrize("mode", PROTOCOLS)
+@pytest.mark.parametrize(("answer", "reason"), NOT_CONSENT)
+async def test_anything_but_a_boolean_true_writes_nothing_and_is_audited(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int, mode: str, answer: ElicitResult, reason: str
+) -> None:
+    before = h.notes(ticket_id)
+    async with h.client(provider, Policy(), Human([answer]), mode=mode) as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    assert not result.is_error, text_of(result)
+    out = result.structured_content
+    assert out["status"] == "not_written" and out["confirmation"] == "invalid"
+    assert reason in out["message"] and "Nothing was written" in out["message"]
+    assert h.notes(ticket_id) == before
+    asked, answered = reversed(h.audit.entries(limit=2))
+    assert (asked.outcome, asked.confirmation) == ("pending", "asked")
+    assert (answered.outcome, answered.confirmation, answered.attempt) == ("not_written", "invalid", asked.id)
+    assert reason in (answered.error or "")
+
+
+# ---- the audit row comes first --------------------------------------------------------------------------------
+
+
+class FailingAudit(AuditLog):
+    """An audit log whose disk fills up at a given outcome: rows before it are stored, that one is not."""
+
+    def __init__(self, path: Path, fail_at: str) -> None:
+        super().__init__(path)
+        self.fail_at = fail_at
+
+    def record(self, entry: AuditEntry) -> int:
+        if entry.outcome == self.fail_at:
+            raise AuditUnavailable(f"the audit log {self.path} cannot be written (database or disk is full)")
+        return super().record(entry)
+
+
+@pytest.mark.parametrize("mode", PROTOCOLS)
+async def test_an_unwritable_audit_log_refuses_the_write_before_anyone_is_asked(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int, tmp_path: Path, mode: str
+) -> None:
+    (tmp_path / "dir-not-db").mkdir()
+    h.audit = AuditLog(tmp_path / "dir-not-db")  # sqlite cannot open a directory
+    before = h.notes(ticket_id)
+    human = Human(["accept"])
+    async with h.client(provider, Policy(), human, mode=mode) as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    assert result.is_error
+    assert "audit log" in text_of(result) and "Nothing was sent to ConnectWise" in text_of(result)
+    assert human.asked == [] and h.notes(ticket_id) == before
+
+
+@pytest.mark.parametrize("mode", PROTOCOLS)
+async def test_an_intent_row_that_cannot_be_stored_sends_nothing(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int, tmp_path: Path, mode: str, sandbox: Any
+) -> None:
+    h.audit = FailingAudit(tmp_path / "audit.db", fail_at="sending")
+    before = h.notes(ticket_id)
+    human = Human(["accept"])
+    sandbox.requests.clear()
+    async with h.client(provider, Policy(), human, mode=mode) as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    assert result.is_error and "Nothing was sent to ConnectWise" in text_of(result)
+    assert len(human.asked) == 1 and h.notes(ticket_id) == before
+    assert not [r for r in sandbox.requests.entries() if r.method == "POST"]
+    assert [r.outcome for r in h.audit.entries()] == ["pending"]
+
+
+async def test_a_write_leaves_its_intent_row_before_the_outcome(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int
+) -> None:
+    async with h.client(provider, Policy(), Human(["accept"])) as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    assert result.structured_content["status"] == "written"
+    asked, intent, done = reversed(h.audit.entries(limit=3))
+    assert [(r.outcome, r.confirmation) for r in (asked, intent, done)] == [
+        ("pending", "asked"), ("sending", "accepted"), ("written", "accepted")
+    ]
+    assert intent.attempt == done.attempt == asked.id and intent.cw_id is None
+    assert done.cw_id == result.structured_content["created_id"]
+    assert intent.payload == done.payload  # the intent row already holds the exact request
+
+
+# ---- a human slower than the client or than the TTL -----------------------------------------------------------
+
+
+async def test_a_client_that_gives_up_while_the_human_reads_leaves_an_audit_row(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int
+) -> None:
+    before = h.notes(ticket_id)
+    async with h.client(provider, Policy(), Human([5.0]), mode="legacy") as client:
+        with pytest.raises(MCPError):
+            await client.call_tool("add_ticket_note", note_args(ticket_id), read_timeout_seconds=0.5)
+        rows = await wait_for_rows(h, lambda rows: any(r.confirmation == "client_gone" for r in rows))
+    gone = next(r for r in rows if r.confirmation == "client_gone")
+    assert gone.outcome == "not_written" and "Nothing was written" in (gone.error or "")
+    await anyio.sleep(5.5)  # the human's late yes reaches a server that no longer waits for it
+    assert h.notes(ticket_id) == before
+    assert not [r for r in h.audit.entries() if r.outcome in ("sending", "written")]
+
+
+async def test_no_answer_within_the_ttl_is_a_no(h: Harness, provider: ConnectWiseProvider, ticket_id: int) -> None:
+    before = h.notes(ticket_id)
+    async with h.client(provider, Policy(), Human([3.0]), mode="legacy", ttl_seconds=1) as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    out = result.structured_content
+    assert (out["status"], out["confirmation"]) == ("not_written", "timeout")
+    assert "No answer within 1 s" in out["message"] and "Nothing was written" in out["message"]
+    assert h.notes(ticket_id) == before
+    assert (h.last_audit().outcome, h.last_audit().confirmation) == ("not_written", "timeout")
+
+
+async def test_an_answer_after_the_ttl_in_rounds_is_late_and_writes_nothing(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int
+) -> None:
+    before = h.notes(ticket_id)
+
+    def read_for_eleven_minutes() -> str:
+        h.clock.advance(660)
+        return "accept"
+
+    async with h.client(provider, Policy(), Human([read_for_eleven_minutes]), mode="auto") as client:
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id))
+    out = result.structured_content
+    assert (out["status"], out["confirmation"]) == ("not_written", "late")
+    assert "Nothing was written" in out["message"] and "fresh preview" in out["message"]
+    assert h.notes(ticket_id) == before
+    asked, late = reversed(h.audit.entries(limit=2))
+    assert (late.outcome, late.confirmation, late.attempt) == ("not_written", "late", asked.id)
+
+
+async def test_a_replayed_answer_round_writes_nothing_more(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int
+) -> None:
+    """2026-07-28 rounds: a client that sends the same answer and request_state twice gets one write."""
+    before = h.notes(ticket_id)
+    async with h.client(provider, Policy(), Human(["accept"]), mode="auto") as client:
+        first = await client.session.call_tool("add_ticket_note", note_args(ticket_id), allow_input_required=True)
+        assert isinstance(first, InputRequiredResult) and first.request_state
+        yes = {"confirm_write": ElicitResult(action="accept", content={"confirm": True})}
+        results = [
+            await client.session.call_tool(
+                "add_ticket_note", note_args(ticket_id), input_responses=yes, request_state=first.request_state,
+                allow_input_required=True,
+            )
+            for _ in range(2)
+        ]
+    assert results[0].structured_content["status"] == "written"
+    assert results[1].structured_content["status"] == "not_written"
+    assert "does not belong to a question this server asked" in results[1].structured_content["message"]
+    assert len(h.notes(ticket_id)) == len(before) + 1
+
+
+async def wait_for_rows(h: Harness, done: Any, timeout: float = 60) -> list[AuditRow]:
+    """The audit rows once `done(rows)` holds; a server that never writes them fails here after `timeout`."""
+    with anyio.move_on_after(timeout):
+        while not done(rows := h.audit.entries()):
+            await anyio.sleep(0.05)
+        return rows
+    raise AssertionError(f"audit rows never reached the expected state: {h.audit.entries()}")

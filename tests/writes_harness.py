@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult
@@ -38,7 +39,8 @@ class Clock:
 @dataclass
 class Human:
     """Answers elicitation requests from a script: each answer is 'accept', 'reject' (accept, confirm=false),
-    'decline', 'cancel', or a callable run first (e.g. to change the ticket) and then answering."""
+    'decline', 'cancel', a raw ElicitResult (whatever a client might send), a number of seconds to sleep before
+    accepting (a slow human), or a callable run first (e.g. to change the ticket) and then answering."""
 
     answers: list[Any] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
@@ -50,6 +52,11 @@ class Human:
         answer = self.answers.pop(0) if self.answers else "decline"
         while callable(answer):
             answer = answer()
+        if isinstance(answer, ElicitResult):
+            return answer
+        if isinstance(answer, float):
+            await anyio.sleep(answer)
+            answer = "accept"
         if answer == "accept":
             return ElicitResult(action="accept", content={"confirm": True})
         if answer == "reject":
@@ -63,11 +70,15 @@ class Harness:
     audit: AuditLog
     clock: Clock
 
-    def guard(self, policy: Policy) -> WriteGuard:
-        return WriteGuard(policy=policy, tokens=TokenBook(ttl_seconds=600, clock=self.clock), audit_log=self.audit)
+    def guard(self, policy: Policy, ttl_seconds: int = 600) -> WriteGuard:
+        return WriteGuard(
+            policy=policy, tokens=TokenBook(ttl_seconds=ttl_seconds, clock=self.clock), audit_log=self.audit
+        )
 
-    def client(self, provider: Any, policy: Policy, human: Human | None = None, mode: str = "auto") -> Client:
-        server = build_server(provider, policy, guard=self.guard(policy))
+    def client(
+        self, provider: Any, policy: Policy, human: Human | None = None, mode: str = "auto", ttl_seconds: int = 600
+    ) -> Client:
+        server = build_server(provider, policy, guard=self.guard(policy, ttl_seconds))
         return Client(server, elicitation_callback=human, mode=mode)
 
     # ---- ConnectWise over plain HTTP
