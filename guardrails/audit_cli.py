@@ -9,7 +9,9 @@ from typing import Any
 
 from guardrails.audit import AuditLog, AuditRow
 
-_OUTCOME_STYLE = {"written": "green", "pending": "cyan", "not_written": "yellow", "unknown": "magenta"}
+_OUTCOME_STYLE = {
+    "written": "green", "pending": "cyan", "sending": "cyan", "not_written": "yellow", "unknown": "magenta"
+}
 
 
 def add_audit_parser(sub: Any) -> None:
@@ -39,7 +41,7 @@ def _table(rows: list[AuditRow], path: str) -> None:
     from rich.table import Table
 
     table = Table(title=f"Write attempts, newest first ({path})", show_lines=False)
-    for column in ("id", "time (UTC)", "connection", "tool", "ticket", "outcome", "confirmation", "cw id"):
+    for column in ("id", "attempt", "time (UTC)", "connection", "tool", "ticket", "outcome", "confirmation", "cw id"):
         table.add_column(column, no_wrap=True)
     table.add_column("detail", overflow="fold", ratio=1)
     for row in rows:
@@ -48,6 +50,7 @@ def _table(rows: list[AuditRow], path: str) -> None:
         detail = row.error or (json.dumps(body, ensure_ascii=False)[:120] if body is not None else "")
         table.add_row(
             str(row.id),
+            str(row.attempt or row.id),
             row.at.strftime("%Y-%m-%d %H:%M:%S"),
             row.connection,
             row.tool,

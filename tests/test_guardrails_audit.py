@@ -80,3 +80,36 @@ def test_cli_reports_a_broken_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         conn.execute("UPDATE audit SET cw_id = 999")
     assert main(["audit", "--json"]) == 1
     assert "hash chain broken" in capsys.readouterr().err
+
+
+def test_a_log_from_before_attempts_still_verifies_and_takes_new_rows(tmp_path: Path) -> None:
+    from guardrails.audit import _GENESIS, _row_hash
+
+    path = tmp_path / "audit.db"
+    with sqlite3.connect(path) as conn:  # the schema as it was, with one row hashed the old way
+        conn.execute(
+            "CREATE TABLE audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, connection TEXT NOT NULL, "
+            "tool TEXT NOT NULL, ticket_id INTEGER, payload TEXT NOT NULL, outcome TEXT NOT NULL, "
+            "confirmation TEXT NOT NULL, cw_id INTEGER, error TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)"
+        )
+        values = ("2026-01-01T00:00:00.000+00:00", "local", "add_ticket_note", 1, "null", "written", "accepted", 7, None)
+        conn.execute(
+            "INSERT INTO audit (at, connection, tool, ticket_id, payload, outcome, confirmation, cw_id, error, "
+            "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (*values, _GENESIS, _row_hash(_GENESIS, values, None)),
+        )
+    log = AuditLog(path)
+    first = log.record(entry(2, "pending"))
+    log.record(AuditEntry(tool="add_ticket_note", outcome="written", confirmation="accepted", attempt=first))
+    assert log.verify() == []
+    assert [r.attempt for r in log.entries()] == [first, None, None]
+
+
+def test_ensure_writable_names_the_file_and_what_to_do(tmp_path: Path) -> None:
+    from guardrails.audit import AuditUnavailable
+
+    (tmp_path / "audit.db").mkdir()
+    with pytest.raises(AuditUnavailable, match=r"audit\.db cannot be written .*COPILOT_DATA_DIR"):
+        AuditLog(tmp_path / "audit.db").ensure_writable()
+    AuditLog(tmp_path / "ok.db").ensure_writable()
+    assert AuditLog(tmp_path / "ok.db").entries() == []  # the probe row was rolled back

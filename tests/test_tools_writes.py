@@ -677,3 +677,30 @@ async def wait_for_rows(h: Harness, done: Any, timeout: float = 60) -> list[Audi
             await anyio.sleep(0.05)
         return rows
     raise AssertionError(f"audit rows never reached the expected state: {h.audit.entries()}")
+
+
+async def test_progress_keeps_the_call_alive_while_the_human_reads(
+    h: Harness, provider: ConnectWiseProvider, ticket_id: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mid-call elicitation: clients that reset their timeout on progress (the TypeScript SDK's
+    resetTimeoutOnProgress) get a notification at every keepalive beat while the human reads."""
+    from guardrails import consent
+
+    monkeypatch.setattr(consent, "_KEEPALIVE_SECONDS", 0.05)
+    beats: list[str | None] = []
+    human_done = anyio.Event()
+
+    async def slow_human_after_two_beats(_ctx: Any, params: Any) -> ElicitResult:
+        with anyio.fail_after(60):
+            while len(beats) < 2:
+                await anyio.sleep(0.01)
+        human_done.set()
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        beats.append(message)
+
+    async with h.client(provider, Policy(), slow_human_after_two_beats, mode="legacy") as client:  # type: ignore[arg-type]
+        result = await client.call_tool("add_ticket_note", note_args(ticket_id), progress_callback=on_progress)
+    assert human_done.is_set() and result.structured_content["status"] == "written"
+    assert beats[:2] == ["waiting for the user to confirm the write"] * 2
