@@ -4,8 +4,9 @@ The model's text streams to stdout; the trace of tool calls, token usage, and co
 stderr, so `--once` output can be piped while a human (or a script) still sees and answers the questions.
 Confirmations are read as one line from stdin: `y`/`yes` writes, anything else (and end of input) declines.
 
-Exit codes: 0 answered (or the chat was left); 1 the turn failed (model unreachable, step limit) or the server
-could not be reached; 2 configuration error (no model, bad COPILOT_*/CW_* settings).
+Exit codes: 0 answered (or the chat was left, with /exit, Ctrl-D or Ctrl-C); 1 the turn failed (model
+unreachable, step limit) or the server could not be reached; 2 configuration error (no model, bad COPILOT_*/CW_*
+settings); 130 `--once` interrupted by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.text import Text
 from agent.llm import LLMConfigError, LLMSettings
 from agent.loop import Agent, AgentEvent, TextDelta, ToolCallFinished, ToolCallStarted, TurnResult
 from agent.session import agent_server, open_session
+from server import endable_stdin, until_stopped
 
 YES = frozenset({"y", "yes"})
 EXIT_WORDS = frozenset({"/exit", "/quit", "exit", "quit"})
@@ -87,6 +89,10 @@ class Terminal:
             )
         )
 
+    def finish_interrupted(self) -> None:
+        self._end_line()
+        self.err.print(Text("interrupted", style="dim"))
+
     def _end_line(self) -> None:
         if self._mid_line:
             self.out.print()
@@ -112,14 +118,31 @@ def run_chat(*, server_url: str | None = None, once: str | None = None, max_step
         async with (
             open_session(server_url=server_url, confirm=ui.confirm, server=server) as client,
             settings.client() as llm,
+            endable_stdin() as end_input,
         ):
             agent = Agent(client, llm, settings.model, max_steps=max_steps, tool_timeout_s=settings.tool_timeout_s)
-            if once is not None:
-                result = await agent.run_turn(once, on_event=ui.on_event)
-                ui.finish(result)
-                return 0 if result.stopped == "answer" else 1
-            await _converse(agent, ui, f"model {settings.model} · {server_url or 'in-process server'}")
-            return 0
+            conversation = anyio.CancelScope()
+            code = 0
+
+            async def talk() -> None:
+                nonlocal code
+                with conversation:
+                    if once is not None:
+                        result = await agent.run_turn(once, on_event=ui.on_event)
+                        ui.finish(result)
+                        code = 0 if result.stopped == "answer" else 1
+                    else:
+                        await _converse(agent, ui, f"model {settings.model} · {server_url or 'in-process server'}")
+
+            def interrupt() -> None:
+                end_input()  # a prompt waiting for its line (in a thread no cancellation reaches) returns now
+                conversation.cancel()
+
+            # Ctrl-C ends the conversation, not the session: the server and the sandbox still close cleanly.
+            if await until_stopped(talk, interrupt):
+                ui.finish_interrupted()
+                return 130 if once is not None else 0
+            return code
 
     try:
         return anyio.run(main)

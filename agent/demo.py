@@ -6,39 +6,47 @@ the chat front-end (agent/chat.py). Each scripted reply is decided from the tool
 the eval suite's scripts are (agent/eval/stub_scripts.py), so every answer shows what the tools really returned.
 
 The one write (posting the drafted note) asks for confirmation with the exact preview, and the demo answers for
-the technician: no, unless --yes. The tour always runs on the embedded sandbox (the sandbox database and KB
-index under COPILOT_DATA_DIR are reused between runs). A CW_SITE in the environment is ignored (the tour then
-uses a temporary data dir) and --yes is refused while one is set, so a demo can never be mistaken for, or turned
-into, a write to a real site.
+the technician: no, unless --yes. The tour always runs on the embedded sandbox, and on a throwaway copy of its
+database: $COPILOT_DATA_DIR/sandbox.db (seeded on first use) stays as it was, so a note posted with --yes does not
+turn up in the next tour's summary. The KB index and the audit log under COPILOT_DATA_DIR are the real ones (the
+copy holds the same data, so the index synced from it is the index of the sandbox). A CW_SITE in the environment
+is ignored (the tour then uses a temporary data dir) and --yes is refused while one is set, so a demo can never be
+mistaken for, or turned into, a write to a real site.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sqlite3
 import tempfile
-import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from openai import AsyncOpenAI
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.rule import Rule
 from rich.text import Text
 
 from agent.chat import Terminal, _leaf, _quiet_logging
 from agent.eval.stub_scripts import Seen, call, react
 from agent.loop import Agent
-from agent.session import agent_server, open_session
+from agent.session import open_session
 from agent.stub import ChatStub, ToolCall, running_stub
 from sandbox.seed import INJECTION_TICKET_IDS
 
-KB_WAIT_S = 10.0
-"""How long the KB step waits for a first background sync. KB articles index in seconds; the resolved tickets
-take longer on a fresh 2,000-ticket sandbox, and suggestions do not need them, so the tour moves on and shows
-the tool's own progress message rather than keeping a viewer waiting."""
-KB_POLL_S = 1.0
+if TYPE_CHECKING:
+    from guardrails.guard import WriteGuard
+    from guardrails.policy import Policy
+    from kb_index.indexer import BackgroundIndexer
+    from psa.connectwise.provider import ConnectWiseProvider
+    from tools.common import KnowledgeBase
+
+KB_POLL_S = 0.2
 SEARCH_PAGE = 20
 """The newest open Help Desk tickets shown in step 1: the seeded prompt-injection tickets are the newest, so a
 page this size also holds a few ordinary tickets for the rest of the tour."""
@@ -147,10 +155,78 @@ def _tour_environment(site: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _copy_database(source: Path, target: Path) -> None:
+    # SQLite's backup API, not a file copy: it includes what a server using the database still holds in its WAL.
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+@asynccontextmanager
+async def _tour_provider(tickets: int) -> AsyncIterator[ConnectWiseProvider]:
+    """A provider on a sandbox serving a throwaway copy of the embedded sandbox's database (seeded first with
+    `tickets` when this is its first use, so later tours and `serve` find the same data)."""
+    from psa.connectwise.provider import ConnectWiseProvider
+    from psa.connectwise.settings import ConnectWiseSettings
+    from sandbox import embedded
+    from sandbox.runner import open_store, start_sandbox
+
+    original = embedded.db_path()
+    with tempfile.TemporaryDirectory(prefix="psa-demo-") as scratch:
+        copy = Path(scratch) / "sandbox.db"
+        await anyio.to_thread.run_sync(lambda: open_store(original, seed=42, tickets=tickets).close())
+        await anyio.to_thread.run_sync(_copy_database, original, copy)
+        sandbox = await anyio.to_thread.run_sync(lambda: start_sandbox(db_path=copy, tickets=tickets))
+        try:
+            async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url)) as provider:
+                yield provider
+        finally:
+            await anyio.to_thread.run_sync(sandbox.stop)
+
+
+@asynccontextmanager
+async def _tour_knowledge(provider: ConnectWiseProvider, policy: Policy,
+                          autosync: bool) -> AsyncIterator[KnowledgeBase | None]:
+    """The data dir's knowledge index and its search, synced from the tour's sandbox in the background with
+    `autosync` (the copy holds the sandbox's data, so this is the sandbox's index); None when the policy hides
+    the KB tools, as the server opens none then."""
+    from kb_index.indexer import BackgroundIndexer
+    from kb_index.search import KnowledgeSearch
+    from kb_index.store import KnowledgeStore
+    from settings import data_dir
+    from tools.common import KnowledgeBase
+
+    if not policy.allows("suggest_kb_articles"):
+        yield None
+        return
+    store = await anyio.to_thread.run_sync(lambda: KnowledgeStore.open(data_dir() / "kb"))
+    indexer = BackgroundIndexer(provider, store) if autosync else None
+    try:
+        if indexer is not None:
+            indexer.start()
+        yield KnowledgeBase(store=store, search=KnowledgeSearch(store), indexer=indexer)
+    finally:
+        if indexer is not None:
+            await indexer.aclose()  # before the store closes: a batch being embedded finishes first
+        await anyio.to_thread.run_sync(store.close)
+
+
+def _tour_policy() -> tuple[Policy, WriteGuard]:
+    """The exposure policy and write guard from the environment, in elicit mode unless writes are off, as
+    agent_server builds them: the demo answers the confirmation in the front-end. Raises PolicyError/ValueError."""
+    from guardrails.guard import WriteGuard
+    from guardrails.policy import Policy
+
+    policy = Policy.from_env()
+    if policy.write_mode == "two_step":
+        policy = dataclasses.replace(policy, write_mode="elicit")
+    return policy, WriteGuard.from_env(policy)
+
+
 def run_demo(*, yes: bool = False) -> int:
     """0 when the tour ran to the end; 1 when a step failed; 2 on a configuration error."""
     from guardrails.policy import PolicyError
-    from server import autosync_from_env
+    from kb_index.settings import autosync_from_env
+    from sandbox.embedded import tickets_from_env
     from settings import data_dir
 
     err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
@@ -167,15 +243,17 @@ def run_demo(*, yes: bool = False) -> int:
         try:
             _quiet_logging()
             # Also the embedded sandbox's first start, which seeds its database: say why it may take a moment.
-            ui.err.print(Text(f"Starting the embedded ConnectWise sandbox (data in {data_dir()}) ...", style="dim"))
-            server = agent_server()
+            ui.err.print(Text(f"Starting the embedded ConnectWise sandbox on a copy of its database (data in "
+                              f"{data_dir()}) ...", style="dim"))
+            policy, guard = _tour_policy()
             autosync = autosync_from_env(embedded=True)
+            tickets = tickets_from_env()
         except (PolicyError, ValueError) as exc:
             err.print(f"psa-copilot demo: configuration error: {exc}")
             return 2
         try:
             with running_stub() as stub:
-                return anyio.run(lambda: _tour(ui, stub, server, autosync))
+                return anyio.run(lambda: _tour(ui, stub, policy, guard, autosync, tickets))
         except KeyboardInterrupt:
             return 0
         except Exception as exc:  # noqa: BLE001 - one line, as `chat` reports it, not a traceback
@@ -184,10 +262,15 @@ def run_demo(*, yes: bool = False) -> int:
             return 1
 
 
-async def _tour(ui: DemoTerminal, stub: ChatStub, server: Any, autosync: bool) -> int:
+async def _tour(ui: DemoTerminal, stub: ChatStub, policy: Policy, guard: WriteGuard, autosync: bool,
+                tickets: int) -> int:
+    from server import build_server
+
     # No retries: each scripted reply answers exactly one request.
     async with (
-        open_session(confirm=ui.confirm, server=server) as client,
+        _tour_provider(tickets) as provider,
+        _tour_knowledge(provider, policy, autosync) as knowledge,
+        open_session(confirm=ui.confirm, server=build_server(provider, policy, knowledge, guard)) as client,
         AsyncOpenAI(base_url=stub.url, api_key="demo", max_retries=0) as llm,
     ):
         agent = Agent(client, llm, "scripted-demo-model", max_steps=MAX_STEPS)
@@ -222,8 +305,8 @@ async def _tour(ui: DemoTerminal, stub: ChatStub, server: Any, autosync: bool) -
                           _answer(_summary)):
             return 1
 
-        if autosync:
-            await _wait_for_index(ui, agent)
+        if knowledge is not None and knowledge.indexer is not None:
+            await _wait_for_index(ui, knowledge.indexer)
         if not await step(3, "suggest KB articles", f"Which KB articles could help with #{ticket_id}?",
                           call("suggest_kb_articles", ticket_id=ticket_id, limit=3), _answer(_kb)):
             return 1
@@ -273,29 +356,29 @@ def _report_write(ui: DemoTerminal, seen: Seen, *, asked_now: bool) -> None:
         ui.err.print(Text(f"The note was not posted: {exc}", style="yellow"))
         return
     if outcome["status"] == "written":
-        ui.err.print(Text(f"The demo answered yes (--yes): note #{outcome['created_id']} was written to the "
-                          "embedded sandbox.", style="green"))
+        ui.err.print(Text(f"The demo answered yes (--yes): note #{outcome['created_id']} was written to the tour's "
+                          "copy of the embedded sandbox, which is discarded now; sandbox.db is unchanged.",
+                          style="green"))
     elif asked_now and ui.answer == "n":
         ui.err.print(Text("The demo declined the confirmation, so nothing was written (the attempt is in the audit "
-                          "log). Run `psa-copilot demo --yes` to let it write to the sandbox.", style="yellow"))
+                          "log). Run `psa-copilot demo --yes` to see it written (to the tour's copy of the sandbox).",
+                          style="yellow"))
     else:
         ui.err.print(Text(f"Nothing was written ({outcome['status']}): {outcome['message']}", style="yellow"))
 
 
-async def _wait_for_index(ui: DemoTerminal, agent: Agent) -> None:
-    """Give the server's first background sync a little time, showing its progress; never more than KB_WAIT_S.
-    Polls the tool the step uses (a one-result text query), so the state shown is the tool's own."""
-    deadline = time.monotonic() + KB_WAIT_S
-    shown = None
-    while True:
-        result = await agent.client.call_tool("suggest_kb_articles", {"text": "password reset", "limit": 1})
-        index = (result.structured_content or {}).get("index") or {}
-        if result.is_error or index.get("ready"):
-            return
-        if index.get("message") != shown:
-            shown = index.get("message")
-            ui.err.print(Text(f"waiting for the knowledge index: {shown}", style="dim"))
-        if time.monotonic() >= deadline:
-            ui.err.print(Text(f"not ready after {KB_WAIT_S:g} s; going on (suggestions may be partial)", style="dim"))
-            return
-        await anyio.sleep(KB_POLL_S)
+async def _wait_for_index(ui: DemoTerminal, indexer: BackgroundIndexer) -> None:
+    """Before the KB step: let the first background sync finish, with a progress bar. Suggestions and the draft's
+    KB section need a whole index; an index a previous run completed is whole already (its re-sync only
+    refreshes it), so then there is nothing to wait for."""
+    if indexer.ready:
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=ui.err, transient=True) as bar:
+        task = bar.add_task("knowledge index", total=None)
+        while (status := indexer.status).state == "indexing":
+            what = status.phase.replace("_", " ") if status.phase else "knowledge index"
+            bar.update(task, description=f"indexing {what}", completed=status.done, total=status.total)
+            await anyio.sleep(KB_POLL_S)
+    said = status.message if status.state == "ready" else f"not ready ({status.message}); suggestions may be missing"
+    ui.err.print(Text(f"knowledge index {said}", style="dim"))

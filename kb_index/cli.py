@@ -1,5 +1,9 @@
 """`psa-copilot kb ...`: one entry in COMMANDS per subcommand (a function adding arguments and a handler
-returning the exit code). Progress goes to stderr, results to stdout."""
+returning the exit code). Progress goes to stderr, results to stdout.
+
+Exit codes: 0 done; 1 failed (e.g. ConnectWise unreachable); 2 a bad setting or argument (the caller checks
+the settings a command declares before running it, see `KbCommand`); 130 interrupted. Failures are one line
+on stderr, never a traceback."""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import argparse
 import asyncio
 import json
 import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +20,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from settings import ConfigError, one_line
 
 if TYPE_CHECKING:
     from kb_index.store import KnowledgeStats, KnowledgeStore
@@ -30,6 +37,14 @@ class KbCommand:
     help: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    psa: bool = False
+    """Reads ConnectWise (or the embedded sandbox): its CW_* / COPILOT_SANDBOX_TICKETS settings are checked."""
+    index: bool = False
+    """Opens the knowledge index: COPILOT_EMBEDDINGS and the data folder are checked."""
+
+
+class UsageError(Exception):
+    """A bad argument (e.g. a folder that is not a BEIR folder): one line on stderr, exit 2."""
 
 
 def _bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,14 +70,22 @@ def _run_bench(args: argparse.Namespace) -> int:
     from kb_index.hybrid import FusionConfig
 
     err = Console(stderr=True)
-    dataset = load_beir(args.dir)
+    try:
+        dataset = load_beir(args.dir)
+    except FileNotFoundError as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"{args.dir} is not a readable BEIR folder ({type(exc).__name__}: {one_line(exc)})") from exc
     fusion = FusionConfig(method=args.fusion)
     if args.lexical_weight is not None:
         fusion = FusionConfig(method=args.fusion, lexical_weight=args.lexical_weight)
     with _progress(err) as progress:
-        task = progress.add_task("indexing", total=len(dataset.corpus))
-        result, index = run_bench(dataset, ks=sorted(set(args.k)), fusion=fusion,
-                                   on_progress=lambda n: progress.advance(task, n),
+
+        def phase(description: str, total: int) -> Callable[[int], None]:
+            task = progress.add_task(description, total=total)
+            return lambda n: progress.advance(task, n)
+
+        result, index = run_bench(dataset, ks=sorted(set(args.k)), fusion=fusion, phases=phase,
                                    measure_model=not args.no_model_rate)
         extra: dict[str, float] = {}
         if args.scale:
@@ -134,14 +157,10 @@ async def _provider_from_env() -> AsyncIterator[ConnectWiseProvider]:
         async with ConnectWiseProvider.from_settings(ConnectWiseSettings.from_env()) as provider:
             yield provider
         return
-    import settings
-    from sandbox.runner import start_sandbox
+    from sandbox.embedded import start_embedded
 
-    options: dict[str, int] = {}
-    if (os.environ.get("COPILOT_SANDBOX_TICKETS") or "").strip():
-        options["tickets"] = int(os.environ["COPILOT_SANDBOX_TICKETS"])
     Console(stderr=True).print("CW_SITE is not set: syncing from the embedded sandbox")
-    sandbox = await asyncio.to_thread(lambda: start_sandbox(db_path=settings.data_dir() / "sandbox.db", **options))
+    sandbox = await asyncio.to_thread(start_embedded)
     try:
         async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url)) as provider:
             yield provider
@@ -156,10 +175,17 @@ async def _sync_from_env(store: KnowledgeStore, full: bool, progress: Callable[[
         return await sync(provider, store, progress=progress, full=full)
 
 
-def _run_sync(args: argparse.Namespace) -> int:
+def _open_store() -> KnowledgeStore:
     from kb_index.store import KnowledgeStore
 
-    with KnowledgeStore.open() as store, _progress(Console(stderr=True)) as progress:
+    try:
+        return KnowledgeStore.open()
+    except ValueError as exc:  # e.g. an index built with another COPILOT_EMBEDDINGS; the message says what to do
+        raise ConfigError(one_line(exc)) from exc
+
+
+def _run_sync(args: argparse.Namespace) -> int:
+    with _open_store() as store, _progress(Console(stderr=True)) as progress:
         tasks = {kind: progress.add_task(kind.replace("_", " "), total=None, start=False) for kind in KIND_CHOICES}
 
         def show(update: SyncProgress) -> None:
@@ -187,9 +213,7 @@ def _stats_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_stats(args: argparse.Namespace) -> int:
-    from kb_index.store import KnowledgeStore
-
-    with KnowledgeStore.open() as store:
+    with _open_store() as store:
         stats = store.stats()
     if args.json:
         print(stats.model_dump_json())
@@ -220,9 +244,8 @@ def _search_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _run_search(args: argparse.Namespace) -> int:
     from kb_index.search import KnowledgeSearch
-    from kb_index.store import KnowledgeStore
 
-    with KnowledgeStore.open() as store:
+    with _open_store() as store:
         if store.count(args.kind) == 0:
             Console(stderr=True).print(f"the {args.kind} index is empty: run `psa-copilot kb sync` first")
         matches = KnowledgeSearch(store).search(args.kind, args.query, k=args.k, where=None)
@@ -246,9 +269,9 @@ def _run_search(args: argparse.Namespace) -> int:
 
 COMMANDS: list[KbCommand] = [
     KbCommand("sync", "index KB articles and resolved tickets from ConnectWise (incremental)", _sync_arguments,
-              _run_sync),
-    KbCommand("search", "hybrid search of the index", _search_arguments, _run_search),
-    KbCommand("stats", "documents and chunks per kind, last sync time", _stats_arguments, _run_stats),
+              _run_sync, psa=True, index=True),
+    KbCommand("search", "hybrid search of the index", _search_arguments, _run_search, index=True),
+    KbCommand("stats", "documents and chunks per kind, last sync time", _stats_arguments, _run_stats, index=True),
     KbCommand("bench", "score bm25, dense and hybrid retrieval on a BEIR folder", _bench_arguments, _run_bench),
     KbCommand("bench-data", "write a BEIR folder from the sandbox's seeded KB articles and tickets",
               _bench_data_arguments, _run_bench_data),
@@ -262,9 +285,37 @@ def add_kb_parser(subparsers: argparse._SubParsersAction) -> None:
     for command in COMMANDS:
         parser = kb_sub.add_parser(command.name, help=command.help)
         command.add_arguments(parser)
-        parser.set_defaults(kb_run=command.run)
+        parser.set_defaults(kb_run=command.run, kb_psa=command.psa, kb_index=command.index)
 
 
 def run_kb(args: argparse.Namespace) -> int:
-    return int(args.kb_run(args))
+    """Run the parsed subcommand; its exit code (see the module docstring)."""
+    from psa.connectwise.errors import ConnectWiseAuthError, ConnectWiseError, ConnectWisePermissionError
+
+    try:
+        return int(args.kb_run(args))
+    except KeyboardInterrupt:
+        # A sync stores batch by batch and a re-run skips what is stored unchanged (kb_index/sync.py): nothing lost.
+        print("psa-copilot: interrupted" + ("; re-run to resume" if args.kb_command == "sync" else ""),
+              file=sys.stderr)
+        return 130
+    except Exception as exc:
+        error = _leaf(exc)
+        if isinstance(error, (ConfigError, ConnectWiseAuthError, ConnectWisePermissionError)):
+            print(f"psa-copilot: configuration error: {one_line(error)}", file=sys.stderr)
+            return 2
+        if isinstance(error, UsageError):
+            print(f"psa-copilot kb {args.kb_command}: {error}", file=sys.stderr)
+            return 2
+        if isinstance(error, ConnectWiseError):
+            print(f"psa-copilot kb {args.kb_command}: {one_line(error)}", file=sys.stderr)
+            return 1
+        raise
+
+
+def _leaf(exc: BaseException) -> BaseException:
+    """The first real error inside task-group wrappers (their own message says only "unhandled errors")."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return exc
 

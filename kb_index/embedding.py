@@ -19,6 +19,8 @@ import numpy.typing as npt
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
+from kb_index.settings import embedding_backend_from_env
+
 EMBEDDING_DIM = 384
 # all-MiniLM-L6-v2 was fine-tuned with sentence-transformers' max_seq_length=256 word pieces; the
 # position embeddings go to 512, but positions past 256 never saw training signal for this objective,
@@ -175,25 +177,21 @@ class MiniLMEmbeddingFunction(EmbeddingFunction[Documents]):
 
 
 def embedding_function_from_env() -> EmbeddingFunction[Documents]:
-    """The embedding backend named by COPILOT_EMBEDDINGS: `minilm` (default, offline) or `openai`.
+    """The embedding backend named by COPILOT_EMBEDDINGS (checked by kb_index.settings): `minilm` (default,
+    offline) or `openai`.
 
     `openai` uses any OpenAI-compatible /embeddings endpoint: OPENAI_BASE_URL, OPENAI_API_KEY and
     COPILOT_EMBEDDING_MODEL (default text-embedding-3-small). chromadb's own OpenAI function is reused
     so collections built with it reopen through chromadb's registry.
     """
-    env = os.environ
-    backend = env.get("COPILOT_EMBEDDINGS", "minilm").strip().lower()
-    if backend == "minilm":
+    if embedding_backend_from_env() == "minilm":
         return MiniLMEmbeddingFunction()
-    if backend == "openai":
-        from chromadb.utils.embedding_functions.openai_embedding_function import OpenAIEmbeddingFunction
+    from chromadb.utils.embedding_functions.openai_embedding_function import OpenAIEmbeddingFunction
 
-        if not env.get("OPENAI_API_KEY"):
-            raise ValueError("COPILOT_EMBEDDINGS=openai needs OPENAI_API_KEY")
-        # chromadb reads the key from the named variable and persists only its name, never the key.
-        return OpenAIEmbeddingFunction(
-            api_key_env_var="OPENAI_API_KEY",
-            model_name=env.get("COPILOT_EMBEDDING_MODEL", "text-embedding-3-small"),
-            api_base=env.get("OPENAI_BASE_URL") or None,
-        )
-    raise ValueError(f"COPILOT_EMBEDDINGS must be 'minilm' or 'openai', not {backend!r}")
+    env = os.environ
+    # chromadb reads the key from the named variable and persists only its name, never the key.
+    return OpenAIEmbeddingFunction(
+        api_key_env_var="OPENAI_API_KEY",
+        model_name=env.get("COPILOT_EMBEDDING_MODEL", "text-embedding-3-small"),
+        api_base=env.get("OPENAI_BASE_URL") or None,
+    )

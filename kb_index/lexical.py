@@ -7,6 +7,7 @@ it is not a dependency, so without it tokens are only lower-cased and stop-word 
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Sequence
 
@@ -17,6 +18,11 @@ from bm25s.stopwords import STOPWORDS_EN
 
 from kb_index.filters import matches
 from kb_index.types import Document, Hit, Where
+
+# bm25s sets its own logger to DEBUG when imported, and a logger's level overrides the root's: every index build
+# would print "Building index from tokens" through the host's handlers (the MCP SDK's, on the server's stderr).
+# Its progress bars are off per call (show_progress=False).
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 # Words of 2+ alphanumerics, as bm25s/scikit-learn; keeps "vpn", "o365", "0x80070005".
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")

@@ -4,17 +4,21 @@ with the evidence for each hit (fused score, cosine, BM25, and which query words
 The dense side is the store's chromadb collection; the lexical side is an in-memory BM25 index built from
 `store.documents(kind)`. BM25 has no incremental update, so the index is rebuilt whenever
 `store.version(kind)` moves (a sync wrote or deleted something); between syncs every search reuses it.
+
+`suggest_articles` is the one ranking of KB articles for a ticket: the suggestion tool and the internal-analysis
+draft both call it, so they agree.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from kb_index.hybrid import FusionConfig, HybridSearcher
 from kb_index.lexical import _TOKEN, Analyzer, BM25Index
+from kb_index.ranking import CompanyNames, prefer_company
 from kb_index.types import Document, Where
 
 if TYPE_CHECKING:
@@ -56,24 +60,55 @@ class KnowledgeSearch:
         self._snapshots: dict[str, _Snapshot] = {}
         # Serialises rebuilds only: two searches arriving after a sync must not both build the same index.
         self._build_lock = threading.Lock()
+        self._companies: tuple[int, CompanyNames] | None = None
 
     def search(self, kind: Kind, query: str, k: int = 5, where: Where | None = None) -> list[Match]:
         """The top-k documents of `kind` for `query`, best first; [] for an empty store or a blank query.
 
         Blocking (embeds the query, reads chromadb): call it from a worker thread in async code."""
-        if k <= 0 or not query.strip():
-            return []
-        snapshot = self._snapshot(kind)
+        snapshot = self._snapshot(kind) if k > 0 and query.strip() else None
         if snapshot is None:
             return []
+        return [self._explained(query, m, snapshot) for m in self._ranked(kind, snapshot, query, k, where)]
+
+    def suggest_articles(self, query: str, company: str | None = None, k: int = 5) -> list[Match]:
+        """The top-k KB articles for a ticket of `company`: hybrid order, except that an article tied only to
+        other companies never outranks a general one (kb_index.ranking). Without a company (a free-text
+        question), plain hybrid order. Blocking, like `search`."""
+        snapshot = self._snapshot("kb_articles") if k > 0 and query.strip() else None
+        if snapshot is None:
+            return []
+        # Cut from every candidate the fusion scored, so that moving other clients' articles down still leaves
+        # general ones to fill the list (a topic can have one near-identical article per client).
+        ranked = self._ranked("kb_articles", snapshot, query, max(k, self.fusion.pool), None)
+        if company and company.strip():
+            ranked = prefer_company(ranked, company, self._company_names())
+        return [self._explained(query, m, snapshot) for m in ranked[:k]]
+
+    def _ranked(self, kind: Kind, snapshot: _Snapshot, query: str, k: int, where: Where | None) -> list[Match]:
+        """The top-k as matches without matched terms (those are worked out only for what is returned)."""
         matches: list[Match] = []
         for hit in snapshot.searcher.search(query, k=k, where=where):
             # The dense side reads the live collection, which a running sync may have moved past the snapshot.
             doc = snapshot.documents.get(hit.doc_id) or self.store.get(kind, hit.doc_id)
-            if doc is None:  # deleted since the snapshot
-                continue
-            matches.append(Match(doc, hit.score, hit.dense, hit.lexical, self._matched_terms(query, doc, snapshot)))
+            if doc is not None:  # None: deleted since the snapshot
+                matches.append(Match(doc, hit.score, hit.dense, hit.lexical))
         return matches
+
+    def _explained(self, query: str, match: Match, snapshot: _Snapshot) -> Match:
+        return replace(match, matched_terms=self._matched_terms(query, match.document, snapshot))
+
+    def _company_names(self) -> CompanyNames:
+        """The companies of the indexed resolved tickets: the clients this desk works for, so the ones whose
+        articles can be told apart. Rebuilt when that kind's version moves."""
+        version = self.store.version("resolved_tickets")
+        cached = self._companies
+        if cached is None or cached[0] != version:
+            names = {str(d.metadata["company"]) for d in self.store.documents("resolved_tickets")
+                     if d.metadata.get("company")}
+            cached = (version, CompanyNames(names))
+            self._companies = cached
+        return cached[1]
 
     def _terms(self, doc: Document) -> set[str]:
         return set(self.analyzer(doc.title)) | set(self.analyzer(doc.text))

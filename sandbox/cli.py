@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -10,13 +11,20 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sandbox.app import API_PREFIX
 from sandbox.auth import CLIENT_ID, COMPANY_ID, PRIVATE_KEY, PUBLIC_KEY
+from sandbox.embedded import db_path as default_db_path
 from sandbox.faults import Faults, RequestLog
-from sandbox.runner import build_server, default_db_path, open_store
+from sandbox.runner import build_server, open_store
+from sandbox.store import check_database
 
 
 def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -> int:
     console = Console(stderr=True)
     db_path = Path(db).expanduser() if db else default_db_path()
+    try:
+        check_database(db_path)
+    except ValueError as exc:
+        print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
+        return 2
     fresh = not db_path.exists()
     # The generator streams an unknown number of records, so the bar pulses and counts instead of filling.
     with Progress(TextColumn("seeding {task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),

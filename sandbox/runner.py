@@ -10,17 +10,13 @@ from types import TracebackType
 
 import uvicorn
 
-import settings
+from sandbox import embedded
 from sandbox.app import API_PREFIX, build_app
 from sandbox.faults import FaultMiddleware, Faults, RequestLog
 from sandbox.seeding import Progress, seed_if_empty
 from sandbox.store import Store
 
 _START_TIMEOUT = 30.0
-
-
-def default_db_path() -> Path:
-    return settings.data_dir() / "sandbox.db"
 
 
 def build_server(store: Store, faults: Faults, log: RequestLog, host: str, port: int) -> uvicorn.Server:
@@ -30,7 +26,7 @@ def build_server(store: Store, faults: Faults, log: RequestLog, host: str, port:
 
 
 def open_store(db_path: Path | None, seed: int, tickets: int, progress: Progress | None = None) -> Store:
-    store = Store(db_path or default_db_path())
+    store = Store(db_path or embedded.db_path())
     seed_if_empty(store, seed=seed, tickets=tickets, progress=progress)
     return store
 
@@ -62,7 +58,7 @@ class RunningSandbox:
 
 
 def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | None = None, seed: int = 42,
-                  tickets: int = 2000) -> RunningSandbox:
+                  tickets: int = embedded.DEFAULT_TICKETS) -> RunningSandbox:
     """Open (and on first use seed) the database, serve it, and return once it accepts connections."""
     store = open_store(Path(db_path) if db_path is not None else None, seed, tickets)
     faults, log = Faults(), RequestLog()

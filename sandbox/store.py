@@ -13,10 +13,11 @@ to pay off).
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,27 @@ def _walk_fields(doc: Doc, prefix: str = "") -> Iterator[str]:
         yield path
         if isinstance(value, dict):
             yield from _walk_fields(value, path + "/")
+
+
+def check_database(path: Path) -> None:
+    """ValueError (one line, saying what to do) unless `path` is absent or a database the sandbox can open."""
+    if not path.exists():
+        return
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file: move it aside and start again (a new sandbox is seeded there)")
+    try:
+        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return  # another process has it open: a database, and ours to share
+        raise ValueError(f"{path} is not a sandbox database ({exc}): move the corrupt file aside and start again "
+                         "(a new sandbox is seeded there)") from exc
+    if tables and "tickets" not in tables:
+        raise ValueError(f"{path} is not a sandbox database (it has no tickets table): move it aside and start "
+                         "again, or set COPILOT_DATA_DIR to another folder")
+    if not os.access(path, os.W_OK):
+        raise ValueError(f"{path} is read-only: make it writable, or set COPILOT_DATA_DIR to another folder")
 
 
 class Store:

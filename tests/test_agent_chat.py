@@ -193,9 +193,12 @@ def remote_server(env: Path) -> Iterator[str]:
     http = uvicorn.Server(uvicorn.Config(server.streamable_http_app(), log_level="warning"))
     thread = threading.Thread(target=http.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a wait, not a measurement: only a server that never starts fails it
     while not http.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the MCP server did not start"
+        if not thread.is_alive():
+            pytest.fail("the MCP server thread exited before it started serving")
+        if time.monotonic() > deadline:
+            pytest.fail("the MCP server did not start serving within 60 s")
         time.sleep(0.01)
     try:
         yield f"http://127.0.0.1:{port}/mcp"

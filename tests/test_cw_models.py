@@ -1,5 +1,5 @@
-"""Models follow shared/connectwise-spec: write models enforce required fields and max lengths; response
-models tolerate unknown and missing fields."""
+"""Models follow the ConnectWise spec (tests/fixtures/connectwise_schemas.json, an extract of the schemas they
+map): write models enforce required fields and max lengths; response models tolerate unknown and missing fields."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from psa.connectwise import models as m
 
-SPEC = Path(__file__).resolve().parents[2] / "shared" / "connectwise-spec" / "schemas_summary.json"
-SUMMARY: dict[str, Any] = json.loads(SPEC.read_text()) if SPEC.exists() else {}
-needs_spec = pytest.mark.skipif(not SUMMARY, reason="shared/connectwise-spec not available")
+SPEC = Path(__file__).parent / "fixtures" / "connectwise_schemas.json"
+SUMMARY: dict[str, Any] = json.loads(SPEC.read_text())
 
 # Write model -> spec schema it posts.
 WRITE_MODELS: dict[type[BaseModel], str] = {
@@ -52,7 +51,6 @@ def _max_length(model: type[BaseModel], name: str) -> int | None:
     return None
 
 
-@needs_spec
 @pytest.mark.parametrize("model", list(WRITE_MODELS), ids=lambda x: x.__name__)
 def test_write_models_require_what_the_spec_requires(model: type[BaseModel]) -> None:
     spec = SUMMARY[WRITE_MODELS[model]]
@@ -61,7 +59,6 @@ def test_write_models_require_what_the_spec_requires(model: type[BaseModel]) -> 
         assert model.model_fields[name].is_required(), f"{model.__name__}.{name} should be required"
 
 
-@needs_spec
 @pytest.mark.parametrize("model", list(WRITE_MODELS), ids=lambda x: x.__name__)
 def test_write_model_max_lengths_match_the_spec(model: type[BaseModel]) -> None:
     spec = {f["field"]: f for f in SUMMARY[WRITE_MODELS[model]]["fields"]}
@@ -70,7 +67,6 @@ def test_write_model_max_lengths_match_the_spec(model: type[BaseModel]) -> None:
         assert _max_length(model, name) == spec[name]["maxLength"], f"{model.__name__}.{name}"
 
 
-@needs_spec
 @pytest.mark.parametrize("model", list(RESPONSE_MODELS), ids=lambda x: x.__name__)
 def test_response_model_fields_exist_in_the_spec(model: type[BaseModel]) -> None:
     spec_fields = {f["field"] for f in SUMMARY[RESPONSE_MODELS[model]]["fields"]}

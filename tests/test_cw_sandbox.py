@@ -3,7 +3,6 @@ provider uses, both paging modes, search via POST, and retry/timeout/error behav
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -254,11 +253,19 @@ async def test_long_conditions_use_post_search(provider: ConnectWiseProvider, sa
 # ---- faults ---------------------------------------------------------------------------------------------------
 
 
-async def test_429_then_success_honours_retry_after(provider: ConnectWiseProvider, sandbox: Any) -> None:
+async def test_429_then_success_honours_retry_after(sandbox: Any) -> None:
+    waits: list[float] = []
+
+    async def record(seconds: float) -> None:
+        waits.append(seconds)
+
+    # The policy's sleep is recorded instead of slept: the wait asked for is the property, not the wall clock.
+    retry = RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05, max_retry_after=1.0, sleep=record)
     sandbox.faults.add(method="GET", path=r"/service/tickets/1$", status=429, retry_after=0.3, times=1)
-    started = time.monotonic()
-    ticket = await provider.get_ticket(1)
-    assert ticket.id == 1 and time.monotonic() - started >= 0.3
+    async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url), retry=retry) as p:
+        ticket = await p.get_ticket(1)
+    assert ticket.id == 1
+    assert waits == [0.3]  # Retry-After, not the (at most 0.05 s) backoff
     statuses = [e.status for e in sandbox.requests.entries() if e.path.endswith("/service/tickets/1")]
     assert statuses == [429, 200]
 
@@ -287,11 +294,13 @@ async def test_get_retried_after_dropped_connection(provider: ConnectWiseProvide
 
 async def test_timeout_is_typed(sandbox: Any) -> None:
     settings = ConnectWiseSettings.sandbox(sandbox.url, read_timeout=0.2)
-    sandbox.faults.add(method="GET", path=r"/service/tickets/5$", latency=0.6, times=1)
+    rule = sandbox.faults.add(method="GET", path=r"/service/tickets/5$", latency=0.6, times=1)
     async with ConnectWiseProvider.from_settings(settings, retry=fast_retry(attempts=1)) as p:
         with pytest.raises(ConnectWiseTimeoutError) as info:
             await p.get_ticket(5)
     assert "CW_TIMEOUT" in str(info.value)
+    # One request, and the latency rule is what it met (attempts=1: the timeout was not retried).
+    assert [e.fault for e in sandbox.requests.entries() if e.path.endswith("/service/tickets/5")] == [rule.id]
 
 
 async def test_bad_keys_give_a_clear_401(sandbox: Any) -> None:

@@ -2,7 +2,7 @@
 
 Each test gets its own small sandbox (40 tickets) and store, since most of them change the sandbox. Sync
 mechanics use a fake embedding function that records what it was asked to embed (so a test can prove what
-was *not* re-embedded); one test runs the real MiniLM end to end through the CLI.
+was *not* re-embedded) and on which thread; one test runs the real MiniLM end to end through the CLI.
 """
 
 from __future__ import annotations
@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import time
+import queue
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, ClassVar
 
+import anyio
 import httpx
 import numpy as np
 import pytest
@@ -36,11 +38,13 @@ TICKETS = 40
 
 @register_embedding_function
 class RecordingEmbedding(EmbeddingFunction[Documents]):
-    """Hash vectors; every embedded text is recorded (class-level: chromadb may rebuild the function from
-    its stored config), and an optional per-call delay stands in for the model's CPU time."""
+    """Hash vectors; every embedded text and the thread of every call are recorded (class-level: chromadb may
+    rebuild the function from its stored config). With `held` set, each call blocks its thread, as the model's
+    CPU time does, until the test releases it: the call puts an Event on `held` and waits for it."""
 
     embedded: ClassVar[list[str]] = []
-    delay: ClassVar[float] = 0.0
+    threads: ClassVar[list[int]] = []
+    held: ClassVar[queue.Queue[threading.Event] | None] = None
 
     def __init__(self) -> None:
         pass
@@ -63,8 +67,12 @@ class RecordingEmbedding(EmbeddingFunction[Documents]):
         return ["cosine"]
 
     def __call__(self, input: Documents) -> Embeddings:
-        if self.delay:
-            time.sleep(self.delay)  # blocks the calling thread, like a real model would
+        RecordingEmbedding.threads.append(threading.get_ident())
+        if RecordingEmbedding.held is not None:
+            release = threading.Event()
+            RecordingEmbedding.held.put(release)
+            if not release.wait(timeout=60):
+                raise TimeoutError("the test never released a held embedding call")
         RecordingEmbedding.embedded.extend(input)
         out = []
         for text in input:
@@ -98,10 +106,12 @@ async def provider(cw_settings: ConnectWiseSettings) -> AsyncIterator[ConnectWis
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[KnowledgeStore]:
     RecordingEmbedding.embedded.clear()
-    RecordingEmbedding.delay = 0.0
+    RecordingEmbedding.threads.clear()
+    RecordingEmbedding.held = None
     s = KnowledgeStore.open(tmp_path / "kb", RecordingEmbedding())
     yield s
     s.close()
+    RecordingEmbedding.held = None
 
 
 @pytest.fixture
@@ -289,9 +299,11 @@ async def test_full_sync_rechecks_everything_but_rewrites_nothing_unchanged(
 async def test_background_indexer_starts_at_once_keeps_the_loop_free_and_becomes_ready(
     cw_settings: ConnectWiseSettings, store: KnowledgeStore, http: httpx.Client
 ) -> None:
-    # Every embedding call blocks its thread for 0.3 s, as the model does: run on the loop, that would stall it
-    # for 0.3 s per batch. (Brief lags remain from the GIL, which chromadb's native code holds while writing.)
-    RecordingEmbedding.delay = 0.3
+    # Every embedding call is held until this coroutine releases it. Run on the event loop, the first call
+    # would block the loop and this coroutine could never release it: it would time out. Run in a worker
+    # thread, as it must be, this coroutine keeps running and sees the index status while each call is held.
+    held: queue.Queue[threading.Event] = queue.Queue()
+    RecordingEmbedding.held = held
 
     @asynccontextmanager
     async def factory() -> AsyncIterator[ConnectWiseProvider]:
@@ -300,21 +312,25 @@ async def test_background_indexer_starts_at_once_keeps_the_loop_free_and_becomes
 
     indexer = BackgroundIndexer(factory, store)
     assert not indexer.ready and indexer.status.state == "idle"
-    started = time.perf_counter()
     task = indexer.start()
-    assert time.perf_counter() - started < 0.05
+    # start() only schedules: nothing has been fetched or embedded when it returns.
+    assert not task.done() and RecordingEmbedding.threads == []
     assert indexer.start() is task  # a second start joins the running sync
     assert indexer.status.state == "indexing"
 
-    worst_lag = 0.0
+    loop_thread = threading.get_ident()
+    released = 0
     messages: set[str] = set()
-    while not task.done():
-        tick = time.perf_counter()
-        await asyncio.sleep(0.01)
-        worst_lag = max(worst_lag, time.perf_counter() - tick - 0.01)
-        messages.add(indexer.status.message)
+    with anyio.fail_after(120):  # a wait, not a measurement: a hung sync fails here instead of hanging the run
+        while not task.done():
+            await asyncio.sleep(0.01)
+            while not held.empty():
+                messages.add(indexer.status.message)  # read on the loop while an embedding call is held
+                held.get_nowait().set()
+                released += 1
     status = await indexer.wait()
-    assert worst_lag < 0.2, f"the event loop stalled for {worst_lag:.3f} s"
+    assert loop_thread not in RecordingEmbedding.threads, "an embedding call ran on the event loop"
+    assert released > 0 and released == len(RecordingEmbedding.threads)
     assert any(m.startswith("indexing KB articles: ") and m.endswith(" documents") for m in messages)
     assert any(m.startswith("indexing resolved tickets: ") for m in messages)
     assert status.state == "ready" and indexer.ready and status.error is None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,13 +74,15 @@ def test_500_only_for_matching_method(sandbox: RunningSandbox, client: httpx.Cli
 
 
 def test_latency(sandbox: RunningSandbox, client: httpx.Client) -> None:
-    sandbox.faults.add(path="/service/boards", latency=0.3)
-    started = time.monotonic()
+    """The rule fires once: the first request is delayed (and still answered), the second is not. Shown by the
+    request log and the rule's count, not by timing requests on a machine that may be busy."""
+    rule = sandbox.faults.add(path="/service/boards", latency=0.3)
+    sandbox.requests.clear()
     assert client.get("/service/boards").status_code == 200
-    assert time.monotonic() - started >= 0.3
-    started = time.monotonic()
-    client.get("/service/boards")
-    assert time.monotonic() - started < 0.3
+    assert client.get("/service/boards").status_code == 200
+    first, second = [e for e in sandbox.requests.entries() if e.path.endswith("/service/boards")]
+    assert (first.fault, first.status) == (rule.id, 200)
+    assert (second.fault, second.status) == (None, 200)
 
 
 def test_drop_before_handling(sandbox: RunningSandbox, client: httpx.Client) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -18,6 +19,8 @@ import pytest
 from mcp import Client
 
 import kb_index.embedding
+from analysis.kb_query import QUERY_RECENT_NOTES, QUERY_THREAD_NOTES, ticket_query
+from analysis.thread import load_thread
 from guardrails.policy import Policy
 from kb_index.indexer import BackgroundIndexer
 from kb_index.search import KnowledgeSearch
@@ -29,7 +32,6 @@ from psa.connectwise.models import Ticket, TicketNote
 from psa.provider import Page
 from server import build_server
 from tools.common import KnowledgeBase
-from tools.kb import QUERY_RECENT_NOTES, ticket_query
 from tools.views import KB_ISSUE_CHARS, KB_RESOLUTION_CHARS
 
 pytestmark = pytest.mark.anyio
@@ -116,6 +118,13 @@ async def test_suggest_by_ticket_finds_the_article_the_technician_used(
     assert article_id in [i["id"] for i in result["items"][:5]]
 
 
+@pytest.mark.parametrize("ticket_id", sorted(LINKED))
+async def test_the_draft_lists_the_articles_the_suggestion_tool_ranks_first(client: Client, ticket_id: int) -> None:
+    suggested = await call(client, "suggest_kb_articles", {"ticket_id": ticket_id, "limit": 3})
+    draft = (await call(client, "draft_internal_analysis_note", {"ticket_id": ticket_id}))["draft"]
+    assert [int(i) for i in re.findall(r"^- KB #(\d+) ", draft, re.MULTILINE)] == [i["id"] for i in suggested["items"]]
+
+
 # ---- find_similar_tickets --------------------------------------------------------------------------------------
 
 
@@ -146,9 +155,9 @@ async def test_similar_tickets_by_text_with_filters(client: Client) -> None:
 
 
 class LongThread:
-    """A ticket with 60 notes, 25 per page: the query needs the first page (description) and the last (latest)."""
+    """A ticket with 160 notes, two pages: the query needs the first page (description) and the last (latest)."""
 
-    notes = [TicketNote(id=i, text=f"note {i} " + "x" * 900, detailDescriptionFlag=i == 1) for i in range(1, 61)]
+    notes = [TicketNote(id=i, text=f"note {i} " + "x" * 900, detailDescriptionFlag=i == 1) for i in range(1, 161)]
 
     async def get_ticket(self, ticket_id: int) -> Ticket:
         return Ticket(id=ticket_id, summary="VPN drops every hour " + "y" * 400)
@@ -158,16 +167,13 @@ class LongThread:
         more = page * page_size < len(self.notes)
         return Page(items=items, page=page, page_size=page_size, has_more=more, next_page=page + 1 if more else None)
 
-    async def count_ticket_notes(self, ticket_id: int) -> int:
-        return len(self.notes)
-
 
 async def test_ticket_query_is_summary_description_and_latest_notes() -> None:
-    query = await ticket_query(LongThread(), 5)  # type: ignore[arg-type]
+    query = ticket_query(await load_thread(LongThread(), 5, QUERY_THREAD_NOTES))  # type: ignore[arg-type]
     lines = query.split("\n")
     assert lines[0].startswith("VPN drops every hour") and len(lines[0]) == 200
     assert lines[1].startswith("note 1 ") and len(lines[1]) <= 1000
-    assert [line.split()[1] for line in lines[2:]] == [str(i) for i in range(61 - QUERY_RECENT_NOTES, 61)]
+    assert [line.split()[1] for line in lines[2:]] == [str(i) for i in range(161 - QUERY_RECENT_NOTES, 161)]
     assert all(len(line) <= 400 for line in lines[2:]) and len(query) < 2500
 
 

@@ -31,7 +31,7 @@ PROTOCOLS = ["auto", "legacy"]  # 2026-07-28 (input_required rounds) and 2025-11
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from sandbox.runner import start_sandbox
 
-    running = start_sandbox(host="127.0.0.1", port=0, db_path=tmp_path_factory.mktemp("cw") / "s.db", tickets=40)
+    running = start_sandbox(host="127.0.0.1", port=0, db_path=tmp_path_factory.mktemp("cw") / "s.db", tickets=100)
     try:
         yield running
     finally:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
 from psa.provider import PSAProvider
+from settings import one_line
 
 if TYPE_CHECKING:  # chromadb and the embedding model load only when the server opens the knowledge base
     from kb_index.indexer import BackgroundIndexer
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # chromadb and the embedding model load only when the server 
     from kb_index.store import KnowledgeStore
 
     from guardrails.guard import WriteGuard
+    from tools.readiness import Readiness
 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
@@ -47,13 +49,18 @@ class KnowledgeBase:
 @dataclass
 class AppState:
     """What the server lifespan yields: one provider shared by every tool call, and the knowledge base
-    (None when the kb toolset is off)."""
+    (None when the kb toolset is off). On the server's own start both open in the background: `readiness`
+    tracks that (tools/readiness.py holds tool calls until it is done), and the fields are set as they open."""
 
-    provider: PSAProvider
+    provider: PSAProvider | None = None
     site: str | None = None
     knowledge: KnowledgeBase | None = None
     guard: WriteGuard | None = None
     """Policy, confirmation tokens and audit log for the write tools; None: every write is refused."""
+    readiness: Readiness | None = None
+    """None: everything was open before the server started (a caller-supplied provider)."""
+    knowledge_error: str | None = None
+    """Why the knowledge index could not be opened; the other tools work without it."""
 
 
 def provider_of(ctx: Context) -> PSAProvider:
@@ -65,24 +72,28 @@ def provider_of(ctx: Context) -> PSAProvider:
 
 
 def knowledge_of(ctx: Context) -> KnowledgeBase:
-    knowledge = getattr(ctx.request_context.lifespan_context, "knowledge", None)
+    state = ctx.request_context.lifespan_context
+    knowledge = getattr(state, "knowledge", None)
     if knowledge is None:
-        raise ToolError("This server has no knowledge index (the kb toolset was not started); ask an administrator.")
+        raise ToolError(
+            getattr(state, "knowledge_error", None)
+            or "This server has no knowledge index (the kb toolset was not started); ask an administrator."
+        )
     return knowledge
 
 
 @contextmanager
 def cw_errors(*, not_found: str | None = None) -> Iterator[None]:
-    """Turn ConnectWise errors into tool errors a model can act on (never a stack trace)."""
+    """Turn ConnectWise errors into tool errors a model can act on: one line, never a stack trace."""
     try:
         yield
     except ConnectWiseNotFoundError as exc:
         if not_found:
             said = f" ConnectWise says: {exc.message}" if exc.message else ""
-            raise ToolError(f"{not_found}{said}") from exc
-        raise ToolError(str(exc)) from exc
+            raise ToolError(one_line(f"{not_found}{said}")) from exc
+        raise ToolError(one_line(exc)) from exc
     except ConnectWiseError as exc:
-        raise ToolError(str(exc)) from exc
+        raise ToolError(one_line(exc)) from exc
 
 
 def structured(model: BaseModel) -> CallToolResult:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 API_PATH = "/v4_6_release/apis/3.0"
 
@@ -56,6 +56,37 @@ def normalize_site(site: str) -> str:
     return urlunsplit((parts.scheme, host, path, "", ""))
 
 
+def _number(source: Mapping[str, str], name: str, kind: type[int] | type[float]) -> float:
+    try:
+        return kind(source[name].strip())
+    except ValueError:
+        raise ValueError(f"{name}={source[name]!r} is not a {'whole ' if kind is int else ''}number") from None
+
+
+# The variable behind each field, for errors; values are echoed only for fields that hold no secret.
+_ENV_OF_FIELD = {
+    "site": "CW_SITE", "company_id": "CW_COMPANY_ID", "public_key": "CW_PUBLIC_KEY",
+    "private_key": "CW_PRIVATE_KEY", "client_id": "CW_CLIENT_ID", "api_version": "CW_API_VERSION",
+    "read_timeout": "CW_TIMEOUT", "write_timeout": "CW_TIMEOUT", "connect_timeout": "CW_CONNECT_TIMEOUT",
+    "max_attempts": "CW_MAX_ATTEMPTS",
+}
+_ECHOED = {"site", "api_version", "read_timeout", "write_timeout", "connect_timeout", "max_attempts"}
+
+
+def check_env(env: Mapping[str, str] | None = None) -> None:
+    """What `ConnectWiseSettings.from_env` would refuse, as a ValueError of one line naming the variable."""
+    try:
+        ConnectWiseSettings.from_env(env)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        if error["type"] == "value_error":  # our own validator's message, which names the variable already
+            raise ValueError(str(error["msg"]).removeprefix("Value error, ")) from None
+        field = str(error["loc"][0]) if error["loc"] else ""
+        name = _ENV_OF_FIELD.get(field, "a CW_* setting")
+        shown = f"={error['input']!r}" if field in _ECHOED else ""
+        raise ValueError(f"{name}{shown} is not valid: {error['msg']}") from None
+
+
 class ConnectWiseSettings(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -93,11 +124,11 @@ class ConnectWiseSettings(BaseModel):
         if source.get("CW_API_VERSION"):
             optional["api_version"] = source["CW_API_VERSION"].strip()
         if source.get("CW_TIMEOUT"):
-            optional["read_timeout"] = optional["write_timeout"] = float(source["CW_TIMEOUT"])
+            optional["read_timeout"] = optional["write_timeout"] = _number(source, "CW_TIMEOUT", float)
         if source.get("CW_CONNECT_TIMEOUT"):
-            optional["connect_timeout"] = float(source["CW_CONNECT_TIMEOUT"])
+            optional["connect_timeout"] = _number(source, "CW_CONNECT_TIMEOUT", float)
         if source.get("CW_MAX_ATTEMPTS"):
-            optional["max_attempts"] = int(source["CW_MAX_ATTEMPTS"])
+            optional["max_attempts"] = _number(source, "CW_MAX_ATTEMPTS", int)
         return cls(
             site=values["CW_SITE"],
             company_id=values["CW_COMPANY_ID"],
