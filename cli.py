@@ -57,6 +57,12 @@ def _add_eval(sub: Any) -> None:
     add_eval_parser(sub)
 
 
+def _add_users(sub: Any) -> None:
+    from identity.cli import add_users_parser
+
+    add_users_parser(sub)
+
+
 def _add_demo(sub: Any) -> None:
     demo = sub.add_parser("demo", help="a scripted tour over the embedded sandbox (no API key needed)")
     demo.add_argument("--yes", action="store_true", help="confirm the tour's one write (a note, to the sandbox only)")
@@ -70,6 +76,7 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "chat": _add_chat,
     "eval": _add_eval,
     "demo": _add_demo,
+    "users": _add_users,
 }
 
 
@@ -129,6 +136,10 @@ def _run(args: argparse.Namespace) -> int:
         from agent.eval.cli import run_eval
 
         return run_eval(args)
+    if args.command == "users":
+        from identity.cli import run_users
+
+        return run_users(args)
     if args.command == "demo":
         from agent.demo import run_demo
         from server import check_settings

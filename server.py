@@ -55,6 +55,9 @@ from settings import ConfigError, check_data_dir, data_dir, log_level_from_env, 
 from tools.common import AppState, KnowledgeBase  # noqa: E402
 from tools.readiness import Readiness, ReadinessGate  # noqa: E402
 from tools.registry import ToolSpec, implementation  # noqa: E402
+from webapp.app import CopilotHttpApp, transport_security  # noqa: E402
+from webapp.auth import authenticator_for  # noqa: E402
+from webapp.settings import HttpSettings  # noqa: E402
 
 __all__ = ["autosync_from_env", "build_server", "check_settings", "endable_stdin", "run_server", "until_stopped"]
 
@@ -360,6 +363,11 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
         check_settings(psa=True, knowledge=True, server=True)
         if transport not in ("stdio", "http"):
             raise ConfigError(f"unknown transport {transport!r}: use stdio or http")
+        http = HttpSettings.from_env(host) if transport == "http" else None
+        if http is not None and http.auth == "oidc":
+            from identity.oidc import check_oidc_env
+
+            check_oidc_env()
         listener = _listen(host, port) if transport == "http" else None
     except ConfigError as exc:
         print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
@@ -373,7 +381,8 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
         if listener is None:
             anyio.run(_serve_stdio, server)
         else:
-            anyio.run(_serve_http, server, listener, host, f"http://{_url_host(host)}:{listener.getsockname()[1]}/mcp")
+            url = f"http://{_url_host(host)}:{listener.getsockname()[1]}/mcp"
+            anyio.run(_serve_http, server, listener, http, url)
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place: nothing was open yet
         pass
     return 0
@@ -526,20 +535,26 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def _serve_http(server: MCPServer, listener: socket.socket, host: str, url: str) -> None:
+async def _serve_http(server: MCPServer, listener: socket.socket, http: HttpSettings, url: str) -> None:
+    """The MCP app behind Host/Origin checks and sign-in (webapp/), on the socket bound at start."""
+    auth = authenticator_for(http.auth)
+    mcp_app = server.streamable_http_app(host=http.host, transport_security=transport_security(http))
     config = uvicorn.Config(
-        server.streamable_http_app(host=host), log_level="warning", timeout_graceful_shutdown=HTTP_GRACE_S
+        CopilotHttpApp(mcp_app, http, auth), log_level="warning", timeout_graceful_shutdown=HTTP_GRACE_S
     )
-    http = _Uvicorn(config)
+    uv = _Uvicorn(config)
 
     async def serve() -> None:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(_announce, http, url)
-            await http.serve(sockets=[listener])
-            tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_announce, uv, url)
+                await uv.serve(sockets=[listener])
+                tg.cancel_scope.cancel()
+        finally:
+            await auth.aclose()
 
     def stop() -> None:
-        http.should_exit = True
+        uv.should_exit = True
 
     await until_stopped(serve, stop)
 

@@ -40,7 +40,9 @@ CREATE TABLE IF NOT EXISTS audit (
     error TEXT,
     prev_hash TEXT NOT NULL,
     hash TEXT NOT NULL,
-    attempt INTEGER
+    attempt INTEGER,
+    user TEXT,
+    member TEXT
 );
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
@@ -59,6 +61,10 @@ class AuditUnavailable(OSError):
 class AuditEntry(BaseModel):
     at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     connection: str = "local"
+    user: str = "local"
+    """The technician's email (tokens or OIDC sign-in), COPILOT_USER on stdio, else `local`."""
+    member: str | None = None
+    """Their ConnectWise member identifier, when known."""
     tool: str
     ticket_id: int | None = None
     payload: Any = None
@@ -78,9 +84,12 @@ class AuditRow(AuditEntry):
     hash: str
 
 
-def _row_hash(prev_hash: str, values: tuple[Any, ...], attempt: int | None) -> str:
-    # `attempt` joined the row later: rows without one hash as they always did, so old logs still verify.
-    hashed = [prev_hash, *values] if attempt is None else [prev_hash, *values, attempt]
+_LATER = ("attempt", "user", "member")
+"""Columns the row gained later; a row with none of them hashes as rows always did, so old logs still verify."""
+
+
+def _row_hash(prev_hash: str, values: tuple[Any, ...], later: tuple[Any, ...]) -> str:
+    hashed = [prev_hash, *values] if all(v is None for v in later) else [prev_hash, *values, *later]
     return hashlib.sha256(json.dumps(hashed, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -109,8 +118,10 @@ class AuditLog:
         with closing(conn):
             try:
                 conn.executescript(_SCHEMA)
-                if "attempt" not in {row[1] for row in conn.execute("PRAGMA table_info(audit)")}:
-                    conn.execute("ALTER TABLE audit ADD COLUMN attempt INTEGER")
+                present = {row[1] for row in conn.execute("PRAGMA table_info(audit)")}
+                for column, kind in (("attempt", "INTEGER"), ("user", "TEXT"), ("member", "TEXT")):
+                    if column not in present:
+                        conn.execute(f"ALTER TABLE audit ADD COLUMN {column} {kind}")
             except sqlite3.Error as exc:
                 raise self._unavailable(exc) from exc
             yield conn
@@ -156,10 +167,11 @@ class AuditLog:
                 try:
                     tip = conn.execute("SELECT hash FROM audit ORDER BY id DESC LIMIT 1").fetchone()
                     prev = tip[0] if tip else _GENESIS
+                    later = (entry.attempt, entry.user, entry.member)
                     cursor = conn.execute(
-                        f"INSERT INTO audit ({', '.join(_COLUMNS)}, prev_hash, hash, attempt) "
-                        f"VALUES ({', '.join('?' * 12)})",
-                        (*values, prev, _row_hash(prev, values, entry.attempt), entry.attempt),
+                        f"INSERT INTO audit ({', '.join(_COLUMNS)}, prev_hash, hash, {', '.join(_LATER)}) "
+                        f"VALUES ({', '.join('?' * 14)})",
+                        (*values, prev, _row_hash(prev, values, later), *later),
                     )
                     conn.execute("COMMIT")
                 except BaseException:
@@ -174,7 +186,7 @@ class AuditLog:
         """Newest first."""
         if not self.path.exists():
             return []
-        sql = f"SELECT id, {', '.join(_COLUMNS)}, hash, attempt FROM audit ORDER BY id DESC"
+        sql = f"SELECT id, {', '.join(_COLUMNS)}, hash, {', '.join(_LATER)} FROM audit ORDER BY id DESC"
         params: tuple[Any, ...] = ()
         if limit is not None:
             sql += " LIMIT ?"
@@ -190,16 +202,17 @@ class AuditLog:
         broken: list[int] = []
         prev = _GENESIS
         with self._connect() as conn:
-            query = f"SELECT id, {', '.join(_COLUMNS)}, prev_hash, hash, attempt FROM audit ORDER BY id"
+            query = f"SELECT id, {', '.join(_COLUMNS)}, prev_hash, hash, {', '.join(_LATER)} FROM audit ORDER BY id"
             for row in conn.execute(query):
-                values, prev_hash, stored, attempt = tuple(row[1:10]), row[10], row[11], row[12]
-                if prev_hash != prev or _row_hash(prev, values, attempt) != stored:
+                values, prev_hash, stored, later = tuple(row[1:10]), row[10], row[11], tuple(row[12:15])
+                if prev_hash != prev or _row_hash(prev, values, later) != stored:
                     broken.append(row[0])
                 prev = stored
         return broken
 
 
 def _to_row(row: tuple[Any, ...]) -> AuditRow:
-    data = dict(zip(("id", *_COLUMNS, "hash", "attempt"), row, strict=True))
+    data = dict(zip(("id", *_COLUMNS, "hash", *_LATER), row, strict=True))
+    data["user"] = data["user"] or "local"
     data["payload"] = json.loads(data["payload"])
     return AuditRow.model_validate(data)

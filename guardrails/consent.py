@@ -28,7 +28,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ElicitRequest, ElicitRequestFormParams, ElicitResult, InputRequiredResult
 from mcp_types.version import is_version_at_least
 
-from guardrails.guard import WriteGuard
+from guardrails.guard import Caller, WriteGuard
 from guardrails.plan import WritePlan
 from guardrails.preview import render_preview
 from guardrails.tokens import TokenRefused
@@ -107,18 +107,18 @@ def uses_rounds(ctx: Context) -> bool:
     return version is not None and is_version_at_least(version, _INPUT_REQUIRED_VERSION)
 
 
-async def refuse_unsupported(ctx: Context, guard: WriteGuard, connection: str, plan: WritePlan) -> None:
+async def refuse_unsupported(ctx: Context, guard: WriteGuard, caller: Caller, plan: WritePlan) -> None:
     """Checked here rather than left to the SDK, whose error names a capability, not the setting that helps."""
     message = NO_ELICITATION.format(tool=plan.tool)
-    await guard.audit(connection, plan.tool, "not_written", "unsupported", plan=plan, error=message)
+    await guard.audit(caller, plan.tool, "not_written", "unsupported", plan=plan, error=message)
     raise ToolError(message)
 
 
-async def ask_mid_call(ctx: Context, guard: WriteGuard, connection: str, plan: WritePlan) -> Consent:
+async def ask_mid_call(ctx: Context, guard: WriteGuard, caller: Caller, plan: WritePlan) -> Consent:
     """Protocol revisions before 2026-07-28: ask now and wait for the answer, up to the confirmation TTL."""
     if not client_can_elicit(ctx):
-        await refuse_unsupported(ctx, guard, connection, plan)
-    attempt = await guard.audit(connection, plan.tool, "pending", "asked", plan=plan)
+        await refuse_unsupported(ctx, guard, caller, plan)
+    attempt = await guard.audit(caller, plan.tool, "pending", "asked", plan=plan)
     session = ctx.request_context.session
     result: ElicitResult | None = None
     failure: Exception | None = None
@@ -138,7 +138,7 @@ async def ask_mid_call(ctx: Context, guard: WriteGuard, connection: str, plan: W
     except anyio.get_cancelled_exc_class():
         # The client gave up on the call (its own timeout, or the user stopped it) while the human was asked.
         await guard.audit(
-            connection,
+            caller,
             plan.tool,
             "not_written",
             "client_gone",
@@ -165,24 +165,25 @@ async def _keep_alive(ctx: Context) -> None:
             return
 
 
-def question(guard: WriteGuard, plan: WritePlan, attempt: int) -> InputRequiredResult:
-    """Round one from 2026-07-28: the question, and a single-use token for the answer to come back with."""
-    issued = guard.asks.issue(plan, attempt)  # type: ignore[union-attr]  # set in WriteGuard.__post_init__
+def question(guard: WriteGuard, caller: Caller, plan: WritePlan, attempt: int) -> InputRequiredResult:
+    """Round one from 2026-07-28: the question, and a single-use token for the answer to come back with (only
+    the person asked can bring it back)."""
+    issued = guard.asks.issue(plan, attempt, caller.user)  # type: ignore[union-attr]  # set in WriteGuard.__post_init__
     request = ElicitRequest(params=ElicitRequestFormParams(message=render_preview(plan), requested_schema=CONFIRM_SCHEMA))
     return InputRequiredResult(input_requests={QUESTION_KEY: request}, request_state=issued.token)
 
 
 async def ask_in_rounds(
-    ctx: Context, guard: WriteGuard, connection: str, plan: WritePlan
+    ctx: Context, guard: WriteGuard, caller: Caller, plan: WritePlan
 ) -> Consent | InputRequiredResult:
     """From 2026-07-28: the question (first round), or the answer judged (the round that carries it)."""
     state = ctx.request_state
     if state is None:
         if not client_can_elicit(ctx):
-            await refuse_unsupported(ctx, guard, connection, plan)
-        return question(guard, plan, await guard.audit(connection, plan.tool, "pending", "asked", plan=plan))
+            await refuse_unsupported(ctx, guard, caller, plan)
+        return question(guard, caller, plan, await guard.audit(caller, plan.tool, "pending", "asked", plan=plan))
     try:
-        asked = guard.asks.take(state)  # type: ignore[union-attr]
+        asked = guard.asks.take(state, caller.user)  # type: ignore[union-attr]
     except TokenRefused as exc:
         answer: Answer = "late" if exc.kind == "expired" else "invalid"
         reason = (
@@ -194,7 +195,7 @@ async def ask_in_rounds(
     if asked.plan.payload_hash() != plan.payload_hash() or asked.plan.ticket != plan.ticket:
         # The ticket (or the request) changed between the rounds: that answer was about something else.
         await guard.audit(
-            connection,
+            caller,
             plan.tool,
             "stale",
             "asked_again",
@@ -202,7 +203,7 @@ async def ask_in_rounds(
             attempt=asked.attempt,
             error="The ticket changed between the preview and the answer; the user is asked again.",
         )
-        return question(guard, plan, await guard.audit(connection, plan.tool, "pending", "asked", plan=plan))
+        return question(guard, caller, plan, await guard.audit(caller, plan.tool, "pending", "asked", plan=plan))
     responses = ctx.input_responses or {}
     response = responses.get(QUESTION_KEY)
     answer, reason = judge(response if isinstance(response, ElicitResult) else None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
+from pydantic import BaseModel, ConfigDict
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -20,6 +21,7 @@ from guardrails.audit import AuditEntry, AuditLog, AuditUnavailable, Outcome
 from guardrails.plan import WritePlan
 from guardrails.policy import Denial, Policy
 from guardrails.tokens import TokenBook, ttl_from_env
+from identity.context import identity_of
 
 log = logging.getLogger("psa_copilot.guardrails")
 
@@ -51,7 +53,7 @@ class WriteGuard:
 
     async def audit(
         self,
-        connection: str,
+        caller: Caller,
         tool: str,
         outcome: Outcome,
         confirmation: str,
@@ -67,7 +69,9 @@ class WriteGuard:
         nothing goes out unrecorded. Shielded from cancellation: a client that gives up mid-write still leaves
         its row."""
         entry = AuditEntry(
-            connection=connection,
+            connection=caller.connection,
+            user=caller.user,
+            member=caller.member,
             tool=tool,
             ticket_id=plan.ticket_id if plan is not None else ticket_id,
             payload=plan.audit_payload() if plan is not None else payload,
@@ -86,7 +90,7 @@ class WriteGuard:
         ticket_id = arguments.get("ticket_id")
         try:
             await self.audit(
-                connection_of(ctx),
+                caller_of(ctx),
                 denial.tool,
                 "denied",
                 "none",
@@ -105,6 +109,21 @@ def guard_of(ctx: Context) -> WriteGuard:
         # Fail closed: without a guard there is no policy, confirmation or audit, so no write.
         raise ToolError("This server has no write guard configured; writes are disabled.")
     return guard
+
+
+class Caller(BaseModel):
+    """Who a write attempt is for, as the audit log records it: the MCP connection and the person."""
+
+    model_config = ConfigDict(frozen=True)
+
+    connection: str
+    user: str
+    member: str | None = None
+
+
+def caller_of(ctx: Any) -> Caller:
+    identity = identity_of(ctx)
+    return Caller(connection=connection_of(ctx), user=identity.user, member=identity.member)
 
 
 def connection_of(ctx: Any) -> str:

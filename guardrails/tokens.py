@@ -21,7 +21,7 @@ from typing import Literal
 from guardrails.plan import WritePlan
 
 Clock = Callable[[], datetime]
-RefusalKind = Literal["malformed", "unknown", "replayed", "expired", "altered"]
+RefusalKind = Literal["malformed", "unknown", "replayed", "expired", "altered", "foreign"]
 
 DEFAULT_TTL_SECONDS = 600
 _HASH_PREFIX = 16
@@ -54,6 +54,8 @@ class _Pending:
     expires: int
     attempt: int | None = None
     """The audit row that opened this attempt, so later rows can name it."""
+    owner: str | None = None
+    """The person it was issued to; only they can redeem it."""
 
 
 @dataclass(frozen=True)
@@ -71,22 +73,23 @@ class TokenBook:
     _spent: dict[str, tuple[str, int]] = field(default_factory=dict, repr=False)
     """Token id -> (what happened to it, its expiry); kept for one TTL past expiry to name replays."""
 
-    def issue(self, plan: WritePlan, attempt: int | None = None) -> IssuedToken:
+    def issue(self, plan: WritePlan, attempt: int | None = None, owner: str | None = None) -> IssuedToken:
         now = self._now()
         self._prune(now)
         token_id = secrets.token_hex(8)
         expires = now + self.ttl_seconds
-        self._pending[token_id] = _Pending(plan, expires, attempt)
+        self._pending[token_id] = _Pending(plan, expires, attempt, owner)
         digest = plan.payload_hash()
         token = f"{token_id}.{expires}.{digest[:_HASH_PREFIX]}.{self._sign(token_id, expires, plan)}"
         return IssuedToken(token=token, token_id=token_id, expires_at=datetime.fromtimestamp(expires, UTC))
 
-    def redeem(self, token: str) -> WritePlan:
+    def redeem(self, token: str, owner: str | None = None) -> WritePlan:
         """The plan `token` confirms, consumed; or TokenRefused saying why not."""
-        return self.take(token).plan
+        return self.take(token, owner).plan
 
-    def take(self, token: str) -> Redeemed:
-        """Like `redeem`, with the attempt the token was issued for."""
+    def take(self, token: str, owner: str | None = None) -> Redeemed:
+        """Like `redeem`, with the attempt the token was issued for. `owner`: who redeems it; a token issued to
+        someone else is refused (and stays redeemable by them)."""
         parts = token.strip().split(".")
         if len(parts) != 4 or not parts[1].isdigit():
             raise TokenRefused("malformed", "This is not a confirmation token issued by this server.")
@@ -116,6 +119,14 @@ class TokenBook:
             raise TokenRefused(
                 "altered",
                 "This confirmation token was altered: it does not match the payload that was previewed. "
+                "Nothing was written.",
+                pending.plan,
+                pending.attempt,
+            )
+        if pending.owner is not None and owner != pending.owner:
+            raise TokenRefused(
+                "foreign",
+                "This confirmation token was issued to another technician; only they can confirm it. "
                 "Nothing was written.",
                 pending.plan,
                 pending.attempt,

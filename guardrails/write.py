@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from catalog import CATALOG, CONFIRM_TOOL
 from guardrails.audit import AuditUnavailable
 from guardrails.consent import Consent, ask_in_rounds, ask_mid_call, uses_rounds
-from guardrails.guard import WriteGuard, connection_of, guard_of
+from guardrails.guard import Caller, WriteGuard, caller_of, guard_of
 from guardrails.plan import PlanRefused, StaleTicket, WritePlan, recheck
 from guardrails.preview import render_preview
 from guardrails.tokens import TokenRefused
@@ -107,17 +107,17 @@ async def guarded_write(
 ) -> WriteOutcome | InputRequiredResult:
     """One write tool call, whatever the write mode and protocol revision."""
     guard = guard_of(ctx)
-    connection = connection_of(ctx)
+    caller = caller_of(ctx)
     try:
-        plan = await _plan(guard, connection, provider, tool, ticket_id, build)
+        plan = await _plan(guard, caller, provider, tool, ticket_id, build)
         if guard.policy.write_mode == "two_step":
-            return await _issue_token(guard, connection, plan)
-        consent = await (ask_in_rounds if uses_rounds(ctx) else ask_mid_call)(ctx, guard, connection, plan)
+            return await _issue_token(guard, caller, plan)
+        consent = await (ask_in_rounds if uses_rounds(ctx) else ask_mid_call)(ctx, guard, caller, plan)
         if isinstance(consent, InputRequiredResult):
             return consent
         if not consent.accepted:
-            return await _not_consented(guard, connection, plan, consent)
-        return await _execute(guard, connection, provider, plan, "accepted", perform, consent.attempt)
+            return await _not_consented(guard, caller, plan, consent)
+        return await _execute(guard, caller, provider, plan, "accepted", perform, consent.attempt)
     except AuditUnavailable as exc:
         raise ToolError(f"{tool} refused: {exc}. Nothing was sent to ConnectWise.") from exc
 
@@ -125,13 +125,13 @@ async def guarded_write(
 async def redeem(ctx: Context, provider: Any, token: str, performers: Mapping[str, Perform]) -> WriteOutcome:
     """confirm_write: perform the plan a two-step token confirms."""
     guard = guard_of(ctx)
-    connection = connection_of(ctx)
+    caller = caller_of(ctx)
     try:
         try:
-            redeemed = guard.tokens.take(token)
+            redeemed = guard.tokens.take(token, caller.user)
         except TokenRefused as exc:
             await guard.audit(
-                connection,
+                caller,
                 exc.plan.tool if exc.plan else CONFIRM_TOOL,
                 "refused",
                 f"token_{exc.kind}",
@@ -147,30 +147,30 @@ async def redeem(ctx: Context, provider: Any, token: str, performers: Mapping[st
         denial = guard.policy.denial(spec) if spec is not None else None
         if spec is None or denial is not None or plan.tool not in performers:
             message = denial.message() if denial else f"{plan.tool} cannot be confirmed here."
-            await guard.audit(connection, plan.tool, "denied", "token", plan=plan, error=message, attempt=redeemed.attempt)
+            await guard.audit(caller, plan.tool, "denied", "token", plan=plan, error=message, attempt=redeemed.attempt)
             raise ToolError(message)
-        return await _execute(guard, connection, provider, plan, "token", performers[plan.tool], redeemed.attempt)
+        return await _execute(guard, caller, provider, plan, "token", performers[plan.tool], redeemed.attempt)
     except AuditUnavailable as exc:
         raise ToolError(f"{CONFIRM_TOOL} refused: {exc}. Nothing was sent to ConnectWise.") from exc
 
 
 async def _plan(
-    guard: WriteGuard, connection: str, provider: Any, tool: str, ticket_id: int | None, build: Build
+    guard: WriteGuard, caller: Caller, provider: Any, tool: str, ticket_id: int | None, build: Build
 ) -> WritePlan:
     """Run the tool's planner; a refusal is a write attempt too, so it is audited before it is reported."""
     try:
         return await build(provider, guard.policy)
     except PlanRefused as exc:
-        await guard.audit(connection, tool, exc.outcome, "none", ticket_id=ticket_id, error=str(exc))
+        await guard.audit(caller, tool, exc.outcome, "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(str(exc)) from exc
     except ConnectWiseError as exc:
-        await guard.audit(connection, tool, "failed", "none", ticket_id=ticket_id, error=str(exc))
+        await guard.audit(caller, tool, "failed", "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(f"Could not prepare {tool}; nothing was written. {exc}") from exc
 
 
-async def _issue_token(guard: WriteGuard, connection: str, plan: WritePlan) -> WriteOutcome:
-    attempt = await guard.audit(connection, plan.tool, "pending", "token_issued", plan=plan)
-    issued = guard.tokens.issue(plan, attempt)
+async def _issue_token(guard: WriteGuard, caller: Caller, plan: WritePlan) -> WriteOutcome:
+    attempt = await guard.audit(caller, plan.tool, "pending", "token_issued", plan=plan)
+    issued = guard.tokens.issue(plan, attempt, caller.user)
     return WriteOutcome(
         status="pending_confirmation",
         tool=plan.tool,
@@ -186,12 +186,12 @@ async def _issue_token(guard: WriteGuard, connection: str, plan: WritePlan) -> W
     )
 
 
-async def _not_consented(guard: WriteGuard, connection: str, plan: WritePlan, consent: Consent) -> WriteOutcome:
+async def _not_consented(guard: WriteGuard, caller: Caller, plan: WritePlan, consent: Consent) -> WriteOutcome:
     message = _NOT_WRITTEN.get(consent.answer) or f"{consent.reason} Nothing was written."
     if consent.answer == "late":
         message += f" Call {plan.tool} again for a fresh preview."
     await guard.audit(
-        connection, plan.tool, "not_written", consent.answer, plan=plan, attempt=consent.attempt,
+        caller, plan.tool, "not_written", consent.answer, plan=plan, attempt=consent.attempt,
         error=None if consent.answer in _NOT_WRITTEN else message,
     )
     return WriteOutcome(
@@ -201,7 +201,7 @@ async def _not_consented(guard: WriteGuard, connection: str, plan: WritePlan, co
 
 async def _execute(
     guard: WriteGuard,
-    connection: str,
+    caller: Caller,
     provider: Any,
     plan: WritePlan,
     confirmation: str,
@@ -214,27 +214,27 @@ async def _execute(
             fresh = await recheck(provider, plan.ticket)
         except StaleTicket as exc:
             message = f"{exc} Nothing was written; call {plan.tool} again to preview the current ticket."
-            await guard.audit(connection, plan.tool, "stale", confirmation, plan=plan, error=message, attempt=attempt)
+            await guard.audit(caller, plan.tool, "stale", confirmation, plan=plan, error=message, attempt=attempt)
             raise ToolError(message) from exc
         except ConnectWiseError as exc:
-            await guard.audit(connection, plan.tool, "failed", confirmation, plan=plan, error=str(exc), attempt=attempt)
+            await guard.audit(caller, plan.tool, "failed", confirmation, plan=plan, error=str(exc), attempt=attempt)
             raise ToolError(f"Could not re-read ticket #{plan.ticket.id} before writing; nothing was written. {exc}") from exc
         denial = guard.policy.board_denial(plan.tool, fresh.board)
         if denial is not None:
             await guard.audit(
-                connection, plan.tool, "denied", confirmation, plan=plan, error=denial.message(), attempt=attempt
+                caller, plan.tool, "denied", confirmation, plan=plan, error=denial.message(), attempt=attempt
             )
             raise ToolError(denial.message())
-    intent = await guard.audit(connection, plan.tool, "sending", confirmation, plan=plan, attempt=attempt)
+    intent = await guard.audit(caller, plan.tool, "sending", confirmation, plan=plan, attempt=attempt)
     attempt = attempt if attempt is not None else intent
     try:
         performed = await perform(provider, plan)
     except (ConnectWiseError, ValueError) as exc:
-        await _record_outcome(guard, connection, plan, "failed", confirmation, None, str(exc), attempt)
+        await _record_outcome(guard, caller, plan, "failed", confirmation, None, str(exc), attempt)
         raise ToolError(f"{plan.tool} was refused; nothing was written. {exc}") from exc
     message = performed.message
     error = None if performed.status == "written" else performed.message
-    if not await _record_outcome(guard, connection, plan, performed.status, confirmation, performed.cw_id, error, attempt):
+    if not await _record_outcome(guard, caller, plan, performed.status, confirmation, performed.cw_id, error, attempt):
         message += " (The audit log could not record this outcome; its intent row is there.)"
     return WriteOutcome(
         status=performed.status,
@@ -248,7 +248,7 @@ async def _execute(
 
 async def _record_outcome(
     guard: WriteGuard,
-    connection: str,
+    caller: Caller,
     plan: WritePlan,
     outcome: Any,
     confirmation: str,
@@ -258,7 +258,7 @@ async def _record_outcome(
 ) -> bool:
     """The outcome row, after the request went out: a failure here must not hide what ConnectWise did."""
     try:
-        await guard.audit(connection, plan.tool, outcome, confirmation, plan=plan, cw_id=cw_id, error=error, attempt=attempt)
+        await guard.audit(caller, plan.tool, outcome, confirmation, plan=plan, cw_id=cw_id, error=error, attempt=attempt)
     except AuditUnavailable as exc:
         log.error("%s: outcome %s (ConnectWise id %s) not audited: %s", plan.tool, outcome, cw_id, exc)
         return False

@@ -96,7 +96,7 @@ def test_a_log_from_before_attempts_still_verifies_and_takes_new_rows(tmp_path: 
         conn.execute(
             "INSERT INTO audit (at, connection, tool, ticket_id, payload, outcome, confirmation, cw_id, error, "
             "prev_hash, hash) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (*values, _GENESIS, _row_hash(_GENESIS, values, None)),
+            (*values, _GENESIS, _row_hash(_GENESIS, values, (None, None, None))),
         )
     log = AuditLog(path)
     first = log.record(entry(2, "pending"))

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("psa", "tools", "guardrails", "kb_index", "agent", "sandbox", "prompts", "analysis")
+PACKAGES = ("psa", "tools", "guardrails", "kb_index", "agent", "sandbox", "prompts", "analysis", "identity", "storage", "webapp")
 MODULES = ("catalog", "cli", "server", "settings")
 
 
@@ -60,6 +60,7 @@ def test_guardrails_judge_the_catalogue_without_importing_tools() -> None:
     graph = _imports()
     assert "tools" not in graph["guardrails"]
     assert graph["catalog"] <= set(), graph["catalog"]
+    assert graph["storage"] <= {"settings"}, graph["storage"]  # the bottom: state behind one small module
 
 
 def test_every_write_tool_is_one_module_of_tools_writes() -> None:

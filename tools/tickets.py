@@ -13,6 +13,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
+from identity.context import identity_of
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.models import TicketNote
 from psa.provider import TicketQuery
@@ -60,7 +61,9 @@ async def search_tickets(
     status: Annotated[str | None, Field(description="Status name, exact (see list_boards for each board's statuses).")] = None,
     company: Annotated[str | None, Field(description="Company name or identifier, exact (see find_companies).")] = None,
     contact: Annotated[str | None, Field(description="Contact full name, exact.")] = None,
-    owner: Annotated[str | None, Field(description="Owner's member identifier, e.g. 'jsmith'.")] = None,
+    owner: Annotated[
+        str | None, Field(description="Owner's member identifier, e.g. 'jsmith'; 'me' for the signed-in technician.")
+    ] = None,
     priority: Annotated[str | None, Field(description="Priority name, exact, e.g. 'Priority 1 - Emergency Response'.")] = None,
     is_open: Annotated[bool | None, Field(description="true: open tickets only; false: closed only; omit for both.")] = None,
     entered_after: Annotated[datetime | None, Field(description="Entered on/after this date or datetime (ISO 8601, UTC).")] = None,
@@ -92,7 +95,7 @@ async def search_tickets(
         status=_blank_to_none(status),
         company=_blank_to_none(company),
         contact=_blank_to_none(contact),
-        owner=_blank_to_none(owner),
+        owner=_owner(ctx, _blank_to_none(owner)),
         priority=_blank_to_none(priority),
         is_open=is_open,
         entered_after=entered_after,
@@ -222,3 +225,16 @@ async def _notes_overview(provider: Any, ticket_id: int) -> NotesOverview:
             overview.last = note_view(last_page.items[-1], EXCERPT_CHARS)
             return overview
     return notes_overview(total, notes, complete=complete)
+
+
+def _owner(ctx: Context, owner: str | None) -> str | None:
+    """'me' is the caller's ConnectWise member (their sign-in, or COPILOT_MEMBER on stdio)."""
+    if owner is None or owner.strip().lower() != "me":
+        return owner
+    member = identity_of(ctx).member
+    if member is None:
+        raise ToolError(
+            "owner='me' needs to know who you are: sign in as a technician, or set COPILOT_MEMBER to your "
+            "ConnectWise member identifier on stdio."
+        )
+    return member

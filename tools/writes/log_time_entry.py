@@ -11,6 +11,7 @@ from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified
 from psa.connectwise.models import TimeEntryCreate
+from identity.context import identity_of
 from tools.tickets import TicketIdArg
 from tools.writes import invalid, load_ticket, run_write
 
@@ -29,7 +30,8 @@ async def log_time_entry(
     start: Annotated[datetime | None, Field(description="Start (ISO 8601; UTC if no offset). With end, or with hours.")] = None,
     end: Annotated[datetime | None, Field(description="End (ISO 8601; UTC if no offset). Needs start.")] = None,
     member: Annotated[
-        str | None, Field(max_length=30, description="Member identifier who did the work (default: the API member).")
+        str | None,
+        Field(max_length=30, description="Member identifier who did the work (default: you, the signed-in technician)."),
     ] = None,
     billable: Annotated[bool | None, Field(description="true: Billable; false: Do Not Bill; omit: ConnectWise default.")] = None,
 ) -> Annotated[CallToolResult, WriteOutcome] | InputRequiredResult:
@@ -41,7 +43,9 @@ async def log_time_entry(
         ctx,
         TOOL,
         ticket_id,
-        lambda provider, policy: plan(provider, policy, ticket_id, notes, hours, start, end, member, billable),
+        lambda provider, policy: plan(
+            provider, policy, ticket_id, notes, hours, start, end, member or identity_of(ctx).member, billable
+        ),
         perform,
     )
 
