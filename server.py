@@ -141,7 +141,7 @@ def _check_psa() -> None:
 
 
 def _check_server() -> None:
-    from guardrails.audit import AuditLog
+    from storage.audit import AuditLog
 
     WriteGuard.from_env(Policy.from_env())
     autosync_from_env(embedded=False)

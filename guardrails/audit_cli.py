@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from guardrails.audit import AuditLog, AuditRow
+from storage.audit import AuditLog, AuditRow
 
 _OUTCOME_STYLE = {
     "written": "green", "pending": "cyan", "sending": "cyan", "not_written": "yellow", "unknown": "magenta"

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 
-from guardrails.audit import AuditEntry, AuditLog, AuditUnavailable, Outcome
+from storage.audit import AuditEntry, AuditLog, AuditUnavailable, Outcome
 from guardrails.plan import WritePlan
 from guardrails.policy import Denial, Policy
 from guardrails.tokens import TokenBook, ttl_from_env

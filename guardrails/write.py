@@ -23,7 +23,7 @@ from mcp_types import InputRequiredResult
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog import CATALOG, CONFIRM_TOOL
-from guardrails.audit import AuditUnavailable
+from storage.audit import AuditUnavailable
 from guardrails.consent import Consent, ask_in_rounds, ask_mid_call, uses_rounds
 from guardrails.guard import Caller, WriteGuard, caller_of, guard_of
 from guardrails.plan import PlanRefused, StaleTicket, WritePlan, recheck

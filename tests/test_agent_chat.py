@@ -18,7 +18,7 @@ import uvicorn
 from agent.stub import ChatStub, ToolCall, running_stub
 from agent_testing import TICKETS
 from cli import main
-from guardrails.audit import AuditLog
+from storage.audit import AuditLog
 from guardrails.policy import Policy
 from psa.connectwise.settings import ConnectWiseSettings
 from server import build_server

@@ -15,7 +15,7 @@ import pytest
 import kb_index.embedding
 from agent_testing import TICKETS
 from cli import main
-from guardrails.audit import AuditLog
+from storage.audit import AuditLog
 from kb_testing import TrigramEmbeddingFunction
 from psa.connectwise.settings import ConnectWiseSettings
 from writes_harness import harness_for

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cli import main
-from guardrails.audit import AuditEntry, AuditLog
+from storage.audit import AuditEntry, AuditLog
 
 
 def entry(i: int, outcome: str = "written") -> AuditEntry:
@@ -83,7 +83,7 @@ def test_cli_reports_a_broken_chain(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_a_log_from_before_attempts_still_verifies_and_takes_new_rows(tmp_path: Path) -> None:
-    from guardrails.audit import _GENESIS, _row_hash
+    from storage.audit import _GENESIS, _row_hash
 
     path = tmp_path / "audit.db"
     with sqlite3.connect(path) as conn:  # the schema as it was, with one row hashed the old way
@@ -106,7 +106,7 @@ def test_a_log_from_before_attempts_still_verifies_and_takes_new_rows(tmp_path: 
 
 
 def test_ensure_writable_names_the_file_and_what_to_do(tmp_path: Path) -> None:
-    from guardrails.audit import AuditUnavailable
+    from storage.audit import AuditUnavailable
 
     (tmp_path / "audit.db").mkdir()
     with pytest.raises(AuditUnavailable, match=r"audit\.db cannot be written .*COPILOT_DATA_DIR"):

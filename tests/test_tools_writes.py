@@ -14,7 +14,7 @@ import pytest
 from mcp import Client, MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 
-from guardrails.audit import AuditEntry, AuditLog, AuditRow, AuditUnavailable
+from storage.audit import AuditEntry, AuditLog, AuditRow, AuditUnavailable
 from guardrails.policy import Policy
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings

@@ -26,7 +26,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from cli import main
-from guardrails.audit import AuditLog
+from storage.audit import AuditLog
 
 ROOT = Path(__file__).resolve().parents[1]
 URL_LINE = re.compile(r"psa-copilot MCP server \(streamable HTTP\): (http://\S+/mcp)")

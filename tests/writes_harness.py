@@ -13,7 +13,7 @@ import httpx
 from mcp import Client
 from mcp_types import ElicitRequestParams, ElicitResult
 
-from guardrails.audit import AuditLog, AuditRow
+from storage.audit import AuditLog, AuditRow
 from guardrails.guard import WriteGuard
 from guardrails.policy import Policy
 from guardrails.tokens import TokenBook

@@ -25,7 +25,7 @@ from agent.eval.seedfacts import SEED, TICKETS
 from agent.eval.state import SandboxReader, diff
 from agent.loop import Agent, Usage
 from agent.session import open_session
-from guardrails.audit import AuditLog
+from storage.audit import AuditLog
 from guardrails.guard import WriteGuard
 from guardrails.policy import Policy
 from psa.connectwise.provider import ConnectWiseProvider
