@@ -207,3 +207,96 @@ def test_allowed_hosts_and_origins_add_to_the_loopback_names() -> None:
         HttpSettings.from_env("127.0.0.1", {"COPILOT_ALLOWED_ORIGINS": "copilot.example.com"})
     with pytest.raises(ConfigError, match="COPILOT_AUTH"):
         HttpSettings.from_env("127.0.0.1", {"COPILOT_AUTH": "basic"})
+
+
+@pytest.mark.anyio
+async def test_one_technicians_confirmation_never_answers_anothers_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two authenticated sessions at once, elicit mode: each human answers only their own preview, and Kim's
+    question token (2026-07-28 request_state) carried by Sam with a yes writes nothing."""
+    from mcp_types import ElicitResult, InputRequiredResult
+
+    kim = add_technician(tmp_path, monkeypatch, capsys, "kim.brooks@example.com", "kbrooks")
+    sam = add_technician(tmp_path, monkeypatch, capsys, "sam.ortiz@example.com", "sortiz")
+    asked: dict[str, list[str]] = {"kim": [], "sam": []}
+
+    def human(name: str, yes: bool) -> Any:
+        async def answer(_ctx: Any, params: Any) -> ElicitResult:
+            asked[name].append(params.message)
+            await anyio.sleep(0.2)  # both questions are out at the same time
+            return ElicitResult(action="accept", content={"confirm": True}) if yes else ElicitResult(action="decline")
+
+        return answer
+
+    with serving(tmp_path, COPILOT_AUTH="tokens") as url:
+        with anyio.fail_after(180):
+            async with (
+                mcp_client(url, kim, elicitation_callback=human("kim", True)) as as_kim,
+                mcp_client(url, sam, elicitation_callback=human("sam", False)) as as_sam,
+            ):
+                found = await as_kim.call_tool("search_tickets", {"page_size": 2})
+                first, second = (t["id"] for t in found.structured_content["items"])
+                results: dict[str, Any] = {}
+
+                async def write(name: str, client: Client, ticket_id: int) -> None:
+                    args = {"ticket_id": ticket_id, "text": f"{name} was here."}
+                    results[name] = await client.call_tool("add_ticket_note", args)
+
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(write, "kim", as_kim, first)
+                    tg.start_soon(write, "sam", as_sam, second)
+                assert results["kim"].structured_content["status"] == "written"
+                assert results["sam"].structured_content["status"] == "not_written"
+                assert [f"#{first}" in m for m in asked["kim"]] == [True]
+                assert [f"#{second}" in m for m in asked["sam"]] == [True]
+
+                args = {"ticket_id": first, "text": "Kim's second note."}
+                question = await as_kim.session.call_tool("add_ticket_note", args, allow_input_required=True)
+                assert isinstance(question, InputRequiredResult)
+                yes = {"confirm_write": ElicitResult(action="accept", content={"confirm": True})}
+                stolen = await as_sam.session.call_tool(
+                    "add_ticket_note", args, input_responses=yes, request_state=question.request_state,
+                    allow_input_required=True,
+                )
+                assert stolen.structured_content["status"] == "not_written"
+    rows = AuditLog(tmp_path / "audit.db").entries()
+    assert {(r.user, r.outcome) for r in rows if r.outcome == "written"} == {("kim.brooks@example.com", "written")}
+
+
+# ---- OIDC ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_oidc_mode_401_403_200_and_the_protected_resource_metadata(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from oidc_issuer import AUDIENCE, OidcIssuer
+
+    add_technician(tmp_path, monkeypatch, capsys, "kim.brooks@example.com", "kbrooks")
+    with OidcIssuer() as issuer:
+        oidc = {"COPILOT_AUTH": "oidc", "COPILOT_OIDC_ISSUER": issuer.url, "COPILOT_OIDC_AUDIENCE": AUDIENCE}
+        with serving(tmp_path, **oidc) as url:
+            base = url.removesuffix("/mcp")
+            with httpx.Client(timeout=30) as http:
+                missing = http.post(url, json=INIT, headers=MCP_HEADERS)
+                assert missing.status_code == 401
+                challenge = missing.headers["www-authenticate"]
+                assert challenge.startswith("Bearer ") and "resource_metadata=" in challenge
+                metadata_url = re.search(r'resource_metadata="([^"]+)"', challenge).group(1)  # type: ignore[union-attr]
+                metadata = http.get(metadata_url).json()
+                assert metadata["resource"] == url and metadata["authorization_servers"] == [issuer.url]
+
+                def post(token: str) -> httpx.Response:
+                    return http.post(url, json=INIT, headers={**MCP_HEADERS, "Authorization": f"Bearer {token}"})
+
+                assert post(issuer.issue({"aud": "someone-else"})).status_code == 401
+                assert post(issuer.issue(expires_in=-600)).status_code == 401
+                stranger = post(issuer.issue({"email": "stranger@example.com"}))
+                assert stranger.status_code == 403 and "not a technician" in stranger.text
+                assert post(issuer.issue({"email": "Kim.Brooks@example.com"})).status_code == 200
+                assert http.get(f"{base}/health").status_code == 200
+            with anyio.fail_after(120):
+                async with mcp_client(url, issuer.issue({"email": "kim.brooks@example.com"})) as client:
+                    listed = {t.name for t in (await client.list_tools()).tools}
+                    assert "search_tickets" in listed

@@ -3,8 +3,9 @@
     GET /health                                  200 {"status": "ok"}, always open (load balancers, probes)
     every other request                          Host and Origin checked (421 / 403), on every bind address
     /.well-known/oauth-protected-resource[/mcp]  RFC 9728 metadata naming the issuer (oidc mode)
-    everything else                              a signed-in technician (401 with WWW-Authenticate / 403),
-                                                 then the MCP app with the Identity on the request's state
+    everything else                              a signed-in technician (401 with WWW-Authenticate / 403;
+                                                 503 when the OIDC issuer cannot be reached), then the MCP app
+                                                 with the Identity on the request's state
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from identity.context import STATE_KEY
-from webapp.auth import Authenticator, NotATechnician, NotSignedIn, bearer_of
+from webapp.auth import Authenticator, NotATechnician, NotSignedIn, SignInUnavailable, bearer_of
 from webapp.settings import HttpSettings
 
 log = logging.getLogger("psa_copilot.http")
@@ -69,6 +70,10 @@ class CopilotHttpApp:
                 scope, receive, send
             )
             return
+        except SignInUnavailable as exc:
+            body = {"error": "temporarily_unavailable", "error_description": str(exc)}
+            await JSONResponse(body, status_code=503, headers={"Retry-After": "30"})(scope, receive, send)
+            return
         scope.setdefault("state", {})[STATE_KEY] = signed_in.identity
         await self.mcp_app(scope, receive, send)
 
@@ -83,8 +88,8 @@ class CopilotHttpApp:
             return JSONResponse({"error": "not_found", "error_description": "sign-in here uses no OAuth issuer"}, 404)
         from identity.oidc import protected_resource_metadata
 
-        issuer = self.auth.settings.issuer  # type: ignore[attr-defined]  # OidcAuth
-        return JSONResponse(protected_resource_metadata(self._resource_url(request), issuer))
+        settings = self.auth.settings  # type: ignore[attr-defined]  # OidcAuth
+        return JSONResponse(protected_resource_metadata(self._resource_url(request), settings.issuer, settings.scopes))
 
     def _unauthorized(self, request: Request, reason: str) -> Response:
         params = [f'realm="{REALM}"']
@@ -92,5 +97,9 @@ class CopilotHttpApp:
             params += ['error="invalid_token"', f"error_description={json.dumps(reason)}"]
         if self.auth.mode == "oidc":
             params.append(f'resource_metadata="{self._metadata_url(request)}"')
+            scopes = self.auth.settings.scopes  # type: ignore[attr-defined]  # OidcAuth
+            if scopes:
+                # Without it, a client signing in to Entra asks for no scope of this API and gets a Graph token.
+                params.append(f'scope="{" ".join(scopes)}"')
         body: dict[str, Any] = {"error": "unauthorized", "error_description": reason}
         return JSONResponse(body, status_code=401, headers={"WWW-Authenticate": "Bearer " + ", ".join(params)})

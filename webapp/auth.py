@@ -23,6 +23,10 @@ class NotATechnician(Exception):
     """403: a valid sign-in, but the person is not a technician of this service."""
 
 
+class SignInUnavailable(Exception):
+    """503: the sign-in issuer cannot be reached; signing in again would not help."""
+
+
 @dataclass(frozen=True)
 class SignedIn:
     identity: Identity
@@ -80,13 +84,15 @@ class OidcAuth:
         self._verifier = OidcVerifier(self.settings)
 
     async def sign_in(self, bearer: str | None) -> SignedIn:
-        from identity.oidc import InvalidToken
+        from identity.oidc import InvalidToken, IssuerUnavailable
         from identity.technicians import lookup_by_email
 
         if not bearer:
             raise NotSignedIn("sign in with your organisation's account: this server needs an access token")
         try:
             email = await self._verifier.verify(bearer)
+        except IssuerUnavailable as exc:
+            raise SignInUnavailable(str(exc)) from exc
         except InvalidToken as exc:
             raise NotSignedIn(str(exc)) from exc
         technician = await anyio.to_thread.run_sync(lookup_by_email, email)
