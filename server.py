@@ -52,6 +52,7 @@ from guardrails.policy import Policy, PolicyGuard  # noqa: E402
 from kb_index.settings import autosync_from_env, check_index_settings  # noqa: E402
 from psa.provider import PSAProvider  # noqa: E402
 from settings import ConfigError, check_data_dir, data_dir, log_level_from_env, one_line  # noqa: E402
+from tools.acting import ActingMember  # noqa: E402
 from tools.common import AppState, KnowledgeBase  # noqa: E402
 from tools.readiness import Readiness, ReadinessGate  # noqa: E402
 from tools.registry import ToolSpec, implementation  # noqa: E402
@@ -217,15 +218,16 @@ async def _open_provider(state: AppState, stack: AsyncExitStack) -> None:
             log.info("Embedded ConnectWise sandbox at %s (set CW_SITE to use a real site)", sandbox.url)
         else:
             log.info("ConnectWise site %s (company %s)", settings.site, settings.company_id)
-        from psa.connectwise.provider import ConnectWiseProvider
+        from psa.connectwise.pool import ProviderPool
 
-        provider = await stack.enter_async_context(ConnectWiseProvider.from_settings(settings))
+        # The server's provider and, for technicians with their own keys (tools/acting.py), one per key pair.
+        pool = await stack.enter_async_context(ProviderPool(settings))
     except Exception as exc:  # noqa: BLE001 - reported to every tool call, one line; the server keeps running
         message = f"{name} could not be opened: {one_line(exc)}; fix that and restart the server"
         log.error("%s", message)
         state.readiness.fail(message)
         return
-    state.provider, state.site = provider, settings.site
+    state.provider, state.site, state.pool = pool.own, settings.site, pool
     state.readiness.opened(PSA)
 
 
@@ -317,6 +319,8 @@ def build_server(
             # tools: a hidden tool is refused with the name of the setting that hides it, without waiting.
             PolicyGuard(policy, on_write_denied=write_guard.audit_denied_call),
             ReadinessGate(needs=_needs),
+            # After the gate: the pool opens with the server's provider.
+            ActingMember(),
         ],
     )
     for spec in policy.allowed_specs():

@@ -332,6 +332,6 @@ def build_app(store: Store, faults: Faults, log: RequestLog) -> Starlette:
     api = Api(store)
     return Starlette(
         routes=[*_api_routes(api), *_control_routes(faults, log)],
-        middleware=[Middleware(AuthMiddleware, prefix=API_PREFIX)],
+        middleware=[Middleware(AuthMiddleware, prefix=API_PREFIX, store=store)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )

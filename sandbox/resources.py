@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,6 +21,15 @@ from sandbox.store import Doc, Store
 API_ROOT = "/v4_6_release/apis/3.0"
 API_MEMBER = "SandboxAPI"  # what CW shows as updatedBy for writes made with the sandbox's API keys
 READ_ONLY_FIELDS = frozenset({"id", "_info"})
+
+acting_member: ContextVar[Doc | None] = ContextVar("sandbox_acting_member", default=None)
+"""The member whose own API keys made the request being served (sandbox/auth.py sets it); None: the API member."""
+
+
+def acting_identifier() -> str:
+    """Who ConnectWise records as a write's author (createdBy, enteredBy, updatedBy, closedBy)."""
+    member = acting_member.get()
+    return member["identifier"] if member is not None else API_MEMBER
 
 
 def now_iso() -> str:
@@ -189,9 +199,10 @@ class Resource:
     def _stamp(self, doc: Doc, existing: Doc | None) -> None:
         stamp = now_iso()
         info = dict((existing or {}).get("_info") or {})
-        info.update({"lastUpdated": stamp, "updatedBy": API_MEMBER})
+        author = acting_identifier()
+        info.update({"lastUpdated": stamp, "updatedBy": author})
         if existing is None:
-            info.update({"dateEntered": stamp, "enteredBy": API_MEMBER})
+            info.update({"dateEntered": stamp, "enteredBy": author})
         doc["_info"] = info
 
     def require_parent(self, parent_id: int | None) -> Doc | None:
@@ -360,7 +371,7 @@ class Tickets(Resource):
         closed = bool(status_doc and status_doc.get("closedStatus"))
         was_closed = bool(existing and existing.get("closedFlag"))
         if closed and not was_closed:
-            doc.update(closedFlag=True, closedDate=now_iso(), closedBy=API_MEMBER)
+            doc.update(closedFlag=True, closedDate=now_iso(), closedBy=acting_identifier())
         elif closed:
             doc.update(closedFlag=True, closedDate=existing.get("closedDate"), closedBy=existing.get("closedBy"))
         else:
@@ -389,7 +400,10 @@ class TicketNotes(Resource):
             doc.setdefault(flag, False)
         if existing is None:
             doc.setdefault("dateCreated", now_iso())
-            doc.setdefault("createdBy", API_MEMBER)
+            doc.setdefault("createdBy", acting_identifier())
+            # A note written with a member's own keys is theirs, as ConnectWise attributes it.
+            if not doc.get("member") and (member := acting_member.get()) is not None:
+                doc["member"] = _member_ref(member)
         else:
             doc["dateCreated"], doc["createdBy"] = existing.get("dateCreated"), existing.get("createdBy")
 
@@ -411,7 +425,10 @@ class TimeEntries(Resource):
             doc.setdefault("company", ticket.get("company"))
             doc["ticketBoard"] = (ticket.get("board") or {}).get("name")
             doc["ticketStatus"] = (ticket.get("status") or {}).get("name")
-        if not doc.get("member") and (member := next(iter(self.store.select("members", limit=1)), None)):
+        # A member's own keys log their own time; the API member's fall back to the first member.
+        if not doc.get("member") and (
+            member := acting_member.get() or next(iter(self.store.select("members", limit=1)), None)
+        ):
             doc["member"] = _member_ref(member)
         if doc.get("actualHours") is None and isinstance(doc.get("timeEnd"), str):
             start = _parse_time(doc["timeStart"], "timeStart", self.label)
@@ -421,7 +438,7 @@ class TimeEntries(Resource):
             doc["actualHours"] = round((end - start).total_seconds() / 3600, 2)
         doc.setdefault("billableOption", "Billable")
         doc.setdefault("status", "Open")
-        doc["enteredBy"] = (existing or {}).get("enteredBy", API_MEMBER)
+        doc["enteredBy"] = (existing or {}).get("enteredBy", acting_identifier())
         doc["dateEntered"] = (existing or {}).get("dateEntered", now_iso())
 
 
@@ -440,7 +457,7 @@ class KbArticles(Resource):
     def fill_defaults(self, doc: Doc, existing: Doc | None) -> None:
         if existing is None:
             doc.setdefault("dateCreated", now_iso())
-            doc.setdefault("createdBy", API_MEMBER)
+            doc.setdefault("createdBy", acting_identifier())
         else:
             doc["dateCreated"], doc["createdBy"] = existing.get("dateCreated"), existing.get("createdBy")
 

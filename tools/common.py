@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
 from psa.provider import PSAProvider
 from settings import one_line
+from tools.acting import acting_provider
 
 if TYPE_CHECKING:  # chromadb and the embedding model load only when the server opens the knowledge base
     from kb_index.indexer import BackgroundIndexer
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # chromadb and the embedding model load only when the server 
     from kb_index.store import KnowledgeStore
 
     from guardrails.guard import WriteGuard
+    from psa.connectwise.pool import ProviderPool
     from tools.readiness import Readiness
 
 MAX_PAGE_SIZE = 100
@@ -61,9 +63,17 @@ class AppState:
     """None: everything was open before the server started (a caller-supplied provider)."""
     knowledge_error: str | None = None
     """Why the knowledge index could not be opened; the other tools work without it."""
+    pool: ProviderPool | None = None
+    """Technicians' own-key providers (tools/acting.py); opened with the server's provider, whose `own` it is.
+    None: every call uses `provider`."""
 
 
 def provider_of(ctx: Context) -> PSAProvider:
+    """The signed-in technician's own-key provider when tools/acting.py leased one for this call, else the
+    server's."""
+    acting = acting_provider()
+    if acting is not None:
+        return acting
     state = ctx.request_context.lifespan_context
     provider = getattr(state, "provider", None)
     if provider is None:
