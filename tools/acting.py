@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the pool loads the ConnectWise client, which the server imp
     from identity.keys import ConnectWiseKeys
     from psa.connectwise.pool import ProviderPool
 
-SIGNED_IN = frozenset({"tokens", "oidc"})
+SIGNED_IN = frozenset({"tokens", "oidc", "slack"})
 """The sign-ins that name a technician of the key store; stdio and `none` are the server operator."""
 
 _acting: ContextVar[PSAProvider | None] = ContextVar("psa_copilot_acting_provider", default=None)
