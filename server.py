@@ -396,8 +396,10 @@ def _listen(host: str, port: int) -> socket.socket:
     """A socket bound to host:port; ConfigError (one line) when it cannot be."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-        family, _, _, _, address = infos[0]
-        sock = socket.socket(family, socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        # The resolved protocol (IPPROTO_TCP), not 0: asyncio turns TCP_NODELAY on only for sockets that say so,
+        # and without it every kept-alive response waits ~40 ms for the client's delayed ACK.
+        sock = socket.socket(family, kind, proto)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}): check --host") from exc
     try:

@@ -225,7 +225,8 @@ def _app(stub: ChatStub) -> Starlette:
 def running_stub() -> Iterator[ChatStub]:
     """A stub serving on a free loopback port in a daemon thread, stopped on exit."""
     stub = ChatStub()
-    sock = socket.socket()
+    # IPPROTO_TCP so asyncio sets TCP_NODELAY (else each kept-alive answer waits for a delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(_app(stub), log_level="warning", lifespan="off"))

@@ -64,7 +64,9 @@ def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | Non
     faults, log = Faults(), RequestLog()
     server = build_server(store, faults, log, host, port)
     # Binding here, not in uvicorn, is what lets port 0 report the port the OS actually chose.
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name it, and without it every kept-alive
+    # response waits ~40 ms for the client's delayed ACK.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     actual_port = sock.getsockname()[1]
