@@ -63,6 +63,12 @@ def _add_users(sub: Any) -> None:
     add_users_parser(sub)
 
 
+def _add_slack(sub: Any) -> None:
+    from agent.slack.cli import add_slack_parser
+
+    add_slack_parser(sub)
+
+
 def _add_demo(sub: Any) -> None:
     demo = sub.add_parser("demo", help="a scripted tour over the embedded sandbox (no API key needed)")
     demo.add_argument("--yes", action="store_true", help="confirm the tour's one write (a note, to the sandbox only)")
@@ -77,6 +83,7 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "eval": _add_eval,
     "demo": _add_demo,
     "users": _add_users,
+    "slack": _add_slack,
 }
 
 
@@ -140,6 +147,10 @@ def _run(args: argparse.Namespace) -> int:
         from identity.cli import run_users
 
         return run_users(args)
+    if args.command == "slack":
+        from agent.slack.cli import run_slack
+
+        return run_slack(args)
     if args.command == "demo":
         from agent.demo import run_demo
         from server import check_settings

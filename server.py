@@ -149,7 +149,7 @@ def _check_server() -> None:
     AuditLog(data_dir() / "audit.db").ensure_writable()
 
 
-def _stderr_logging(level: str) -> None:
+def stderr_logging(level: str) -> None:
     """One stderr handler for our loggers, whatever the SDK configured."""
     logger = logging.getLogger("psa_copilot")
     if not logger.handlers:
@@ -269,11 +269,31 @@ def _open_store() -> tuple[Any, Any]:
 # ---- the server ----------------------------------------------------------------------------------------------------
 
 
+@asynccontextmanager
+async def open_state(policy: Policy, guard: WriteGuard) -> AsyncIterator[AppState]:
+    """What the server's lifespan opens from the environment: the PSA connection (CW_* when CW_SITE is set, else
+    an embedded sandbox) and, when the policy exposes a kb tool, the knowledge index, both in the background
+    behind `readiness`; closed on exit. A front-end serving many in-process sessions (the Slack bot) opens it
+    once and hands it to `build_server(state=...)`."""
+    wants_knowledge = _wants_knowledge(policy)
+    embedded = not site_configured()
+    parts = {PSA: SANDBOX_NAME if embedded else SITE_NAME, **({INDEX: INDEX_NAME} if wants_knowledge else {})}
+    state = AppState(guard=guard, readiness=Readiness(parts))
+    autosync = wants_knowledge and autosync_from_env(embedded)
+    async with _opened_in_background(state, knowledge=wants_knowledge, autosync=autosync):
+        yield state
+
+
+def _wants_knowledge(policy: Policy) -> bool:
+    return any(s.toolset == "kb" and s.kind == "read" and implementation(s.name) for s in policy.allowed_specs())
+
+
 def build_server(
     provider: PSAProvider | None = None,
     policy: Policy | None = None,
     knowledge: KnowledgeBase | None = None,
     guard: WriteGuard | None = None,
+    state: AppState | None = None,
 ) -> MCPServer:
     """The MCP server with every implemented tool the policy allows.
 
@@ -286,6 +306,7 @@ def build_server(
     kb tools report that the server has no index.
     `guard`: the write guard (policy, confirmation tokens, audit log); None: one from the environment
     (COPILOT_CONFIRM_TTL_SECONDS, audit log in $COPILOT_DATA_DIR/audit.db). Its policy is the server's policy.
+    `state`: an open `open_state(policy, guard)` the caller owns; every session of this server shares it.
     """
     if policy is None:
         policy = guard.policy if guard is not None else Policy.from_env()
@@ -293,20 +314,19 @@ def build_server(
         guard = WriteGuard.from_env(policy)
     elif guard.policy != policy:
         raise ValueError("build_server: the write guard's policy differs from the server's policy")
+    if state is not None and (provider is not None or state.guard is not guard):
+        raise ValueError("build_server: a shared state comes with its own guard and provider")
     write_guard = guard
-    wants_knowledge = any(s.toolset == "kb" and s.kind == "read" and implementation(s.name) for s in policy.allowed_specs())
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer) -> AsyncIterator[AppState]:
-        if provider is not None:
-            yield AppState(provider=provider, knowledge=knowledge, guard=write_guard)
-            return
-        embedded = not site_configured()
-        parts = {PSA: SANDBOX_NAME if embedded else SITE_NAME, **({INDEX: INDEX_NAME} if wants_knowledge else {})}
-        state = AppState(guard=write_guard, readiness=Readiness(parts))
-        autosync = wants_knowledge and autosync_from_env(embedded)
-        async with _opened_in_background(state, knowledge=wants_knowledge, autosync=autosync):
+        if state is not None:
             yield state
+        elif provider is not None:
+            yield AppState(provider=provider, knowledge=knowledge, guard=write_guard)
+        else:
+            async with open_state(policy, write_guard) as opened:
+                yield opened
 
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
@@ -372,11 +392,11 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
             from identity.oidc import check_oidc_env
 
             check_oidc_env()
-        listener = _listen(host, port) if transport == "http" else None
+        listener = listen(host, port) if transport == "http" else None
     except ConfigError as exc:
         print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
         return 2
-    _stderr_logging(log_level_from_env("INFO"))
+    stderr_logging(log_level_from_env("INFO"))
     policy = Policy.from_env()
     server = build_server(policy=policy, guard=WriteGuard.from_env(policy))
     exposed = [s.name for s in policy.allowed_specs() if implementation(s.name)]
@@ -392,7 +412,7 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
     return 0
 
 
-def _listen(host: str, port: int) -> socket.socket:
+def listen(host: str, port: int) -> socket.socket:
     """A socket bound to host:port; ConfigError (one line) when it cannot be."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)

@@ -15,12 +15,15 @@ import math
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp import Client
 from mcp.server.mcpserver import MCPServer
 from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+
+if TYPE_CHECKING:
+    from guardrails.guard import WriteGuard
 
 log = logging.getLogger("psa_copilot.agent")
 
@@ -71,14 +74,14 @@ class HumanConfirm:
         return ElicitResult(action="accept", content={CONFIRM_FIELD: True}) if confirmed else ElicitResult(action="decline")
 
 
-def agent_server() -> MCPServer:
-    """Our server as `server.py` builds it from the environment (the embedded sandbox when CW_SITE is unset),
-    but always in elicit mode unless writes are off: the agent's human confirms in the front-end, and two_step's
-    confirm_write would be a tool the model could call. Raises PolicyError/ValueError on bad settings."""
+def agent_guard() -> WriteGuard:
+    """The write guard our front-ends run with: the environment's policy, but always in elicit mode unless
+    writes are off: the agent's human confirms in the front-end, and two_step's confirm_write would be a tool
+    the model could call. Raises PolicyError/ValueError on bad settings."""
     from guardrails.guard import WriteGuard
     from guardrails.policy import Policy
     from psa.connectwise.settings import ConnectWiseSettings
-    from server import autosync_from_env, build_server
+    from server import autosync_from_env
 
     # As `run_server` does: bad settings fail here, not in the server's lifespan at the first request.
     if (os.environ.get("CW_SITE") or "").strip():
@@ -87,7 +90,16 @@ def agent_server() -> MCPServer:
     policy = Policy.from_env()
     if policy.write_mode == "two_step":
         policy = dataclasses.replace(policy, write_mode="elicit")
-    return build_server(policy=policy, guard=WriteGuard.from_env(policy))
+    return WriteGuard.from_env(policy)
+
+
+def agent_server() -> MCPServer:
+    """Our server as `server.py` builds it from the environment (the embedded sandbox when CW_SITE is unset),
+    with `agent_guard`'s policy."""
+    from server import build_server
+
+    guard = agent_guard()
+    return build_server(policy=guard.policy, guard=guard)
 
 
 @asynccontextmanager
