@@ -388,3 +388,26 @@ def test_ticket_numbers_link_to_connectwise_and_note_citations_do_not() -> None:
     url = "https://na.myconnectwise.net/v4_6_release/services/system_io/Service/fv_sr100_request.rails?service_recid="
     assert text.startswith(f"*<{url}42|Ticket #42>*") and f"<{url}7|ticket 7>" in text
     assert "[#1234]" in text and "&amp; &lt;b&gt;" in text
+
+
+@pytest.mark.parametrize(
+    ("command", "expect"),
+    [("search {words}", "#{id}"), ("summary {id}", "#{id}"), ("kb {id}", ""), ("similar {id}", "")],
+    ids=["search", "summary", "kb", "similar"],
+)
+def test_psa_subcommands_answer_from_the_tools_without_the_model(
+    bot: str, sandbox: Any, stub: ChatStub, slack: FakeSlack, tmp_path: Path, command: str, expect: str
+) -> None:
+    """Each subcommand answers in its channel from the same MCP tools; kb and similar may find nothing on a small
+    sandbox whose index is still building, but they answer (never an error trace), and no agent turn runs."""
+    stub.script()
+    ticket = harness_for(ConnectWiseSettings.sandbox(sandbox.url), tmp_path).tickets()[3]
+    words = " ".join(ticket["summary"].split()[:2])
+    channel = f"C{command.split()[0].upper()}"
+    slash(bot, CAL, command.format(id=ticket["id"], words=words), channel=channel)
+    answer = slack.wait_for(lambda c: c.method == "chat.postMessage" and c.params.get("channel") == channel).text()
+    assert answer.strip() and "Traceback" not in answer
+    assert expect.format(id=ticket["id"]) in answer
+    # summarize_ticket_notes itself uses the configured LLM when there is one (else its extractive summary):
+    # only the agent's chat turns are off for /psa.
+    assert all("tools" not in request for request in stub.requests)
