@@ -22,8 +22,8 @@ Kind = Literal["read", "draft", "write"]
 TOOLSETS: dict[str, str] = {
     "tickets": "Service tickets and their notes: search, read, summarise, draft and (guarded) update.",
     "kb": "Knowledge base: suggest articles, find similar resolved tickets, create articles.",
-    "directory": "Reference data: service boards with their statuses, companies.",
-    "time": "Time entries against tickets.",
+    "directory": "Reference data: service boards with their statuses, companies, contacts, configurations.",
+    "time": "Schedules and time entries against tickets.",
 }
 
 CONFIRM_TOOL = "confirm_write"
@@ -65,6 +65,10 @@ _SPECS = (
     ToolSpec("summarize_ticket_notes", "tickets", "read", _read("Summarize ticket notes")),
     ToolSpec("list_boards", "directory", "read", _read("List service boards")),
     ToolSpec("find_companies", "directory", "read", _read("Find companies")),
+    ToolSpec("find_contacts", "directory", "read", _read("Find contacts")),
+    ToolSpec("find_configurations", "directory", "read", _read("Find configurations")),
+    ToolSpec("list_schedule", "time", "read", _read("List schedule entries")),
+    ToolSpec("list_time_entries", "time", "read", _read("List time entries")),
     ToolSpec("suggest_kb_articles", "kb", "read", _read("Suggest KB articles")),
     ToolSpec("find_similar_tickets", "kb", "read", _read("Find similar tickets")),
     ToolSpec("draft_internal_analysis_note", "tickets", "draft", _draft("Draft an internal analysis note")),
@@ -72,6 +76,8 @@ _SPECS = (
     ToolSpec(
         "update_ticket_status", "tickets", "write", _write("Update ticket status", destructive=True, idempotent=True)
     ),
+    ToolSpec("create_ticket", "tickets", "write", _write("Create a ticket", destructive=False, idempotent=False)),
+    ToolSpec("update_ticket", "tickets", "write", _write("Update a ticket", destructive=True, idempotent=True)),
     ToolSpec("create_kb_article", "kb", "write", _write("Create a KB article", destructive=False, idempotent=False)),
     ToolSpec("log_time_entry", "time", "write", _write("Log a time entry", destructive=False, idempotent=False)),
     # Destructive: a token may carry a status change.

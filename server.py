@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 # `python server.py` from anywhere: make the repo root importable (the editable install does this too).
 _ROOT = Path(__file__).resolve().parent
@@ -54,11 +54,12 @@ from psa.provider import PSAProvider  # noqa: E402
 from settings import ConfigError, check_data_dir, data_dir, log_level_from_env, one_line  # noqa: E402
 from tools.acting import ActingMember  # noqa: E402
 from tools.common import AppState, KnowledgeBase  # noqa: E402
+from tools.listing import CompactListing  # noqa: E402
+
+if TYPE_CHECKING:
+    from webapp.settings import HttpSettings
 from tools.readiness import Readiness, ReadinessGate  # noqa: E402
 from tools.registry import ToolSpec, implementation  # noqa: E402
-from webapp.app import CopilotHttpApp, transport_security  # noqa: E402
-from webapp.auth import authenticator_for  # noqa: E402
-from webapp.settings import HttpSettings  # noqa: E402
 
 __all__ = ["autosync_from_env", "build_server", "check_settings", "endable_stdin", "run_server", "until_stopped"]
 
@@ -338,6 +339,7 @@ def build_server(
             # Call-time enforcement on the wire (and a tools/list filter), in addition to registering only allowed
             # tools: a hidden tool is refused with the name of the setting that hides it, without waiting.
             PolicyGuard(policy, on_write_denied=write_guard.audit_denied_call),
+            CompactListing(),
             ReadinessGate(needs=_needs),
             # After the gate: the pool opens with the server's provider.
             ActingMember(),
@@ -387,6 +389,8 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
         check_settings(psa=True, knowledge=True, server=True)
         if transport not in ("stdio", "http"):
             raise ConfigError(f"unknown transport {transport!r}: use stdio or http")
+        from webapp.settings import HttpSettings
+
         http = HttpSettings.from_env(host) if transport == "http" else None
         if http is not None and http.auth == "oidc":
             from identity.oidc import check_oidc_env
@@ -563,6 +567,9 @@ class _Uvicorn(uvicorn.Server):
 
 async def _serve_http(server: MCPServer, listener: socket.socket, http: HttpSettings, url: str) -> None:
     """The MCP app behind Host/Origin checks and sign-in (webapp/), on the socket bound at start."""
+    from webapp.app import CopilotHttpApp, transport_security
+    from webapp.auth import authenticator_for
+
     auth = authenticator_for(http.auth)
     mcp_app = server.streamable_http_app(host=http.host, transport_security=transport_security(http))
     config = uvicorn.Config(

@@ -51,17 +51,16 @@ class WriteOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: WriteStatus = Field(
-        description="written; not_written (declined, cancelled, or verified absent after a failure); "
-        "pending_confirmation (two_step: show the preview to the user, then call confirm_write); unknown "
-        "(ConnectWise did not confirm and it could not be verified: check before repeating)."
+        description="pending_confirmation: show the preview, then confirm_write; unknown: check ConnectWise "
+        "before repeating."
     )
     tool: str
     ticket_id: int | None = None
     message: str
-    created_id: int | None = Field(None, description="Id of the record created (or ticket changed) in ConnectWise.")
-    confirmation: str = Field(description="How the write was confirmed, or why not.")
-    preview: str | None = Field(None, description="two_step: the exact write, to show the user before confirming.")
-    token: str | None = Field(None, description="two_step: pass to confirm_write once the user has approved.")
+    created_id: int | None = Field(None, description="ConnectWise id of the record created or changed.")
+    confirmation: str
+    preview: str | None = Field(None, description="two_step: the exact write, for the user.")
+    token: str | None = Field(None, description="two_step: for confirm_write, once the user approved.")
     expires_at: datetime | None = None
 
 

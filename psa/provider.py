@@ -6,6 +6,7 @@ as another package under psa/ without touching tools/.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -17,8 +18,10 @@ from psa.connectwise.models import (
     Company,
     Configuration,
     Contact,
+    ScheduleEntry,
     Ticket,
     TicketNote,
+    TimeEntry,
 )
 
 T = TypeVar("T")
@@ -44,6 +47,8 @@ class TicketQuery(BaseModel):
     contact: str | None = Field(None, description="Contact name, exact.")
     owner: str | None = Field(None, description="Owner member identifier, exact.")
     priority: str | None = Field(None, description="Priority name, exact.")
+    type: str | None = Field(None, description="Ticket type name, exact.")
+    contact_email: str | None = Field(None, description="The ticket's contact email address, exact.")
     is_open: bool | None = Field(None, description="True: open tickets only; False: closed only.")
     entered_after: datetime | None = None
     entered_before: datetime | None = None
@@ -79,6 +84,41 @@ class PSAProvider(Protocol):
 
     async def find_companies(self, name: str | None = None, *, page: int = 1, page_size: int = 25) -> Page[Company]:
         """Companies whose name or identifier contains `name`; all companies when it is None."""
+        ...
+
+    async def get_tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
+        """The tickets with these ids that exist, in any order."""
+        ...
+
+    async def list_schedule_entries(
+        self, *, member: str | None = None, date_from: datetime | None = None, date_to: datetime | None = None,
+        page: int = 1, page_size: int = 25,
+    ) -> Page[ScheduleEntry]:
+        """Earliest start first; `date_from` inclusive, `date_to` exclusive."""
+        ...
+
+    async def list_time_entries(
+        self, *, ticket_id: int | None = None, member: str | None = None, date_from: datetime | None = None,
+        date_to: datetime | None = None, page: int = 1, page_size: int = 25,
+    ) -> Page[TimeEntry]:
+        """Newest start first; `date_from` inclusive, `date_to` exclusive."""
+        ...
+
+    async def total_time_entry_hours(
+        self, *, ticket_id: int | None = None, member: str | None = None, date_from: datetime | None = None,
+        date_to: datetime | None = None, max_items: int = 10_000,
+    ) -> tuple[int, float, bool]:
+        """(entries, hours, complete) over every entry the same filters match."""
+        ...
+
+    async def find_contacts(self, text: str, *, page: int = 1, page_size: int = 25) -> Page[Contact]:
+        """By email, phone or name."""
+        ...
+
+    async def find_configurations(
+        self, *, company: str | None = None, text: str | None = None, page: int = 1, page_size: int = 25
+    ) -> Page[Configuration]:
+        """By company (exact) and name, serial number, contact, IP or MAC (contains)."""
         ...
 
     async def aclose(self) -> None: ...

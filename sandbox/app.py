@@ -26,7 +26,8 @@ from sandbox.query import (
     navigable_links,
     project,
 )
-from sandbox.resources import RESOURCES, Resource, configuration_ref
+from sandbox.lookups import LOOKUP_COLLECTIONS, LOOKUP_RESOURCES, lookup_routes
+from sandbox.resources import RESOURCES, Resource, configuration_ref, hide_write_only
 from sandbox.store import Doc, Store
 
 API_PREFIX = "/v4_6_release/apis/3.0"
@@ -64,7 +65,8 @@ class Api:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.resources: dict[str, Resource] = {name: cls(store) for name, cls in RESOURCES.items()}
+        self.resources: dict[str, Resource] = {name: cls(store)
+                                               for name, cls in {**RESOURCES, **LOOKUP_RESOURCES}.items()}
 
     # lists -----------------------------------------------------------------------------------------
 
@@ -94,7 +96,7 @@ class Api:
             link = navigable_links(base_url, query, params.page, params.page_size, total)
             if link:
                 headers["Link"] = link
-        return CwJSON([project(d, params.fields, resolver) for d in docs], headers=headers)
+        return CwJSON([project(hide_write_only(resource, d), params.fields, resolver) for d in docs], headers=headers)
 
     def list_endpoint(self, resource: str):
         def endpoint(request: Request) -> Response:
@@ -128,7 +130,8 @@ class Api:
         async def endpoint(request: Request) -> Response:
             body = await _json_body(request)
             doc = await run_in_threadpool(self.resources[resource].create, body, _parent_id(request))
-            return CwJSON(doc, status_code=201, headers={"Location": f"{_base_url(request)}/{doc['id']}"})
+            return CwJSON(hide_write_only(resource, doc), status_code=201,
+                          headers={"Location": f"{_base_url(request)}/{doc['id']}"})
         return endpoint
 
     def item_endpoint(self, resource: str):
@@ -138,13 +141,13 @@ class Api:
             if request.method == "GET":
                 doc = await run_in_threadpool(rules.get, id_, parent_id)
                 fields = request.query_params.get("fields")
-                return CwJSON(project(doc, fields, FieldResolver(self.store, resource)))
+                return CwJSON(project(hide_write_only(resource, doc), fields, FieldResolver(self.store, resource)))
             if request.method == "DELETE":
                 await run_in_threadpool(rules.delete, id_, parent_id)
                 return Response(status_code=204)
             body = await _json_body(request)
             action = rules.patch if request.method == "PATCH" else rules.replace
-            return CwJSON(await run_in_threadpool(action, id_, body, parent_id))
+            return CwJSON(hide_write_only(resource, await run_in_threadpool(action, id_, body, parent_id)))
         return endpoint
 
     # ticket sub-collections with their own shapes ---------------------------------------------------
@@ -256,6 +259,7 @@ _COLLECTIONS: list[tuple[str, str, set[str]]] = [
     ("/system/members", "members", {"POST", "PUT", "PATCH", "DELETE"}),
     ("/time/entries", "time_entries", {"POST", "PUT", "PATCH", "DELETE", "SEARCH"}),
     ("/system/callbacks", "callbacks", {"POST", "PUT", "PATCH", "DELETE"}),
+    ("/schedule/entries", "schedule_entries", {"POST", "PUT", "PATCH", "DELETE", "SEARCH"}),
 ]
 
 
@@ -272,7 +276,8 @@ def _api_routes(api: Api) -> list[BaseRoute]:
         Route(f"{API_PREFIX}/service/tickets/{{parent_id:int}}/configurations/{{id:int}}",
               api.ticket_configuration_item, methods=["GET", "DELETE"]),
     ]
-    for path, resource, extra in _COLLECTIONS:
+    routes += lookup_routes(api.store)
+    for path, resource, extra in [*_COLLECTIONS, *LOOKUP_COLLECTIONS]:
         base = API_PREFIX + path
         routes.append(Route(base, api.list_endpoint(resource), methods=["GET"]))
         routes.append(Route(f"{base}/count", api.count_endpoint(resource), methods=["GET"]))
@@ -327,11 +332,27 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, ErrorBody(code="UnexpectedError", message="An unexpected error occurred"))
 
 
+class StripTrailingSlash:
+    """ConnectWise serves `/service/tickets/` as `/service/tickets`; Starlette would answer 307 instead."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            stripped = path.rstrip("/") or "/"
+            raw = scope.get("raw_path")
+            scope = {**scope, "path": stripped,
+                     "raw_path": raw.rstrip(b"/") or b"/" if isinstance(raw, bytes) else raw}
+        await self.app(scope, receive, send)
+
+
 def build_app(store: Store, faults: Faults, log: RequestLog) -> Starlette:
     """The Starlette app (without the fault layer, which `sandbox.runner` wraps around it)."""
     api = Api(store)
     return Starlette(
         routes=[*_api_routes(api), *_control_routes(faults, log)],
-        middleware=[Middleware(AuthMiddleware, prefix=API_PREFIX, store=store)],
+        middleware=[Middleware(StripTrailingSlash), Middleware(AuthMiddleware, prefix=API_PREFIX, store=store)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )

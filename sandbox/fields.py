@@ -1,10 +1,12 @@
 """Field names, required fields and max lengths per resource, transcribed from the ConnectWise 2025.8 spec.
 
-Resources missing here (boards, priorities, sites, callbacks, ...) have no schema in our spec extract;
-they accept any field name.
+Every resource the sandbox stores has its field names here (the lookups' in `sandbox.lookup_tables`): list
+conditions and PATCH paths naming any other field are refused with 400, as ConnectWise refuses them.
 """
 
 from __future__ import annotations
+
+from sandbox.lookup_tables import LOOKUP_FIELDS, LOOKUP_REQUIRED
 
 FIELDS: dict[str, frozenset[str]] = {
     'tickets': frozenset((
@@ -131,6 +133,13 @@ FIELDS: dict[str, frozenset[str]] = {
         'customStatusIndicatorName', '_info', 'saveTimeAsNote', 'connectWiseId', 'parentConnectWiseId',
         'parentId', 'grandParentId', 'grandParentConnectWiseId',
     )),
+    'schedule_entries': frozenset((  # ScheduleEntry, spec 2026.4
+        'id', 'objectId', 'name', 'member', 'where', 'dateStart', 'dateEnd', 'reminder', 'status', 'type',
+        'span', 'doneFlag', 'acknowledgedFlag', 'ownerFlag', 'meetingFlag', 'ticketType',
+        'allowScheduleConflictsFlag', 'addMemberToProjectFlag', 'projectRoleId', 'mobileGuid',
+        'acknowledgedDate', 'closeDate', 'notifyResource', 'notificationSent', 'notificationResponse', 'hours',
+        'startTimeSet', 'endTimeSet', '_info',
+    )),
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -142,6 +151,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     'members': ('identifier', 'licenseClass', 'firstName', 'lastName', 'hireDate', 'defaultEmail', 'defaultPhone', 'securityRole'),
     'board_statuses': ('name',),
     'callbacks': ('url', 'type', 'level'),
+    'schedule_entries': ('type',),
 }
 
 MAX_LENGTHS: dict[str, dict[str, int]] = {
@@ -241,3 +251,50 @@ MAX_LENGTHS: dict[str, dict[str, int]] = {
     },
     'callbacks': {'description': 100},
 }
+
+
+# Lookups and setup resources, from the spec schemas named beside each (tests/fixtures/connectwise_schemas.json).
+FIELDS.update({
+    'boards': frozenset((  # Board
+        'id', 'name', 'location', 'department', 'inactiveFlag', 'signOffTemplate', 'sendToContactFlag',
+        'contactTemplate', 'sendToResourceFlag', 'resourceTemplate', 'projectFlag', 'showDependenciesFlag',
+        'showEstimatesFlag', 'boardIcon', 'billTicketsAfterClosedFlag', 'billTicketSeparatelyFlag',
+        'billUnapprovedTimeExpenseFlag', 'overrideBillingSetupFlag', 'dispatchMember', 'serviceManagerMember',
+        'dutyManagerMember', 'oncallMember', 'workRole', 'workType', 'billTime', 'billExpense', 'billProduct',
+        'autoCloseStatus', 'autoAssignNewTicketsFlag', 'autoAssignNewECTicketsFlag',
+        'autoAssignNewPortalTicketsFlag', 'discussionsLockedFlag', 'timeEntryLockedFlag', 'notifyEmailFrom',
+        'notifyEmailFromName', 'closedLoopDiscussionsFlag', 'closedLoopResolutionFlag',
+        'closedLoopInternalAnalysisFlag', 'timeEntryDiscussionFlag', 'timeEntryResolutionFlag',
+        'timeEntryInternalAnalysisFlag', 'problemSort', 'resolutionSort', 'internalAnalysisSort',
+        'emailConnectorAllowReopenClosedFlag', 'emailConnectorReopenStatus',
+        'emailConnectorReopenResourcesFlag', 'emailConnectorNewTicketNoMatchFlag',
+        'emailConnectorNeverReopenByDaysFlag', 'emailConnectorReopenDaysLimit',
+        'emailConnectorNeverReopenByDaysClosedFlag', 'emailConnectorReopenDaysClosedLimit',
+        'useMemberDisplayNameFlag', 'sendToCCFlag', 'autoAssignTicketOwnerFlag', 'autoAssignLimitFlag',
+        'autoAssignLimitAmount', 'closedLoopAllFlag', 'percentageCalculation', 'allSort',
+        'markFirstNoteIssueFlag', 'restrictBoardByDefaultFlag', 'sendToBundledFlag', '_info', 'connectWiseId',
+    )),
+    'priorities': frozenset((  # Priority
+        'id', 'name', 'color', 'sortOrder', 'defaultFlag', 'imageLink', 'urgencySortOrder', 'level', '_info',
+        'connectWiseId',
+    )),
+    'board_types': frozenset((  # BoardType
+        'id', 'name', 'category', 'defaultFlag', 'inactiveFlag', 'requestForChangeFlag', 'integrationXref',
+        'skillCategory', 'skill', 'board', 'location', 'department', '_info', 'connectWiseId',
+        'parentConnectWiseId', 'parentId', 'grandParentId', 'grandParentConnectWiseId',
+    )),
+    'sites': frozenset((  # CompanySite
+        'id', 'name', 'addressLine1', 'addressLine2', 'city', 'stateReference', 'zip', 'country',
+        'addressFormat', 'phoneNumber', 'phoneNumberExt', 'faxNumber', 'taxCode', 'entityType',
+        'expenseReimbursement', 'primaryAddressFlag', 'defaultShippingFlag', 'defaultBillingFlag',
+        'defaultMailingFlag', 'inactiveFlag', 'billSeparateFlag', 'mobileGuid', 'calendar', 'timeZone',
+        'company', '_info', 'territory', 'invoiceTemplate', 'customFields',
+    )),
+    'callbacks': frozenset((  # CallbackEntry
+        'id', 'description', 'url', 'objectId', 'type', 'level', 'memberId', 'payloadVersion', 'inactiveFlag',
+        'isSoapCallbackFlag', 'isSelfSuppressedFlag', 'connectWiseID', '_info',
+    )),
+    **LOOKUP_FIELDS,
+})
+REQUIRED.update({'priorities': ('name', 'color'), **LOOKUP_REQUIRED})
+REQUIRED['callbacks'] = ('url', 'objectId', 'type', 'level')

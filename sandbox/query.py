@@ -117,7 +117,8 @@ class FieldResolver:
                 # CW rejects fields its model does not have; silently matching nothing would hide typos.
                 raise bad_request(f"Unknown field {field!r} for {self.resource}")
             return match + field[len(head):]
-        return field
+        # No spec field list: only the fields its documents have are fields (CW never answers [] for a typo).
+        raise bad_request(f"Unknown field {field!r} for {self.resource}")
 
     def sql(self, field: str) -> tuple[str, bool | None]:
         """(SQL expression, index text-ness or None when the field has no index)."""

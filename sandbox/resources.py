@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox.errors import ApiError, ValidationError, conflict, field_error, forbidden, invalid_object, not_found
 from sandbox.fields import FIELDS, MAX_LENGTHS, REQUIRED
@@ -292,6 +293,15 @@ class Resource:
             raise _patch_error(self.label, head, f"{head} is read-only")
         if known is not None and head not in known:
             raise _patch_error(self.label, head, f"{head} is not a field of {self.label}")
+        if head in self.refs and len(segments) == 2 and segments[1] == "id":
+            # `status/id`: CW reads it as the whole reference replaced by the one with that id.
+            if op["op"] == "remove":
+                doc[head] = None
+            elif "value" not in op:
+                raise _patch_error(self.label, op["path"], "value is required for add/replace")
+            else:
+                doc[head] = {segments[1]: copy.deepcopy(op["value"])}
+            return
         if len(segments) > 1 and (head in self.refs or isinstance(doc.get(head), dict) and "id" in doc[head]):
             # CW only replaces references whole; a path into one would silently do nothing there.
             raise _patch_error(self.label, op["path"], f"replace the whole {head} reference, not {op['path']}")
@@ -337,10 +347,44 @@ def _patch_operations(operations: Any, label: str) -> list[dict[str, Any]]:
 
 # concrete resources -------------------------------------------------------------------------------
 
+# Write-only ticket fields: a POST turns each into a note of the ticket with these flags; no GET returns them.
+INITIAL_NOTES: dict[str, dict[str, bool]] = {
+    "initialDescription": {"detailDescriptionFlag": True},
+    "initialInternalAnalysis": {"internalAnalysisFlag": True, "internalFlag": True},
+    "initialResolution": {"resolutionFlag": True},
+}
+WRITE_ONLY: dict[str, frozenset[str]] = {"tickets": frozenset(INITIAL_NOTES)}
+
+
+def hide_write_only(resource: str, doc: Doc) -> Doc:
+    """The document as a GET shows it: without the resource's write-only fields."""
+    hidden = WRITE_ONLY.get(resource)
+    if not hidden or not hidden & doc.keys():
+        return doc
+    return {k: v for k, v in doc.items() if k not in hidden}
+
+
 class Tickets(Resource):
     name, label = "tickets", "ticket"
     refs = {"board": BOARD, "status": STATUS, "type": TYPE, "priority": PRIORITY, "company": COMPANY,
             "site": SITE, "contact": CONTACT, "owner": MEMBER}
+
+    def create(self, body: Any, parent_id: int | None = None) -> Doc:
+        initial: dict[str, str] = {}
+        if isinstance(body, dict):
+            body = dict(body)
+            for field in INITIAL_NOTES:
+                value = body.pop(field, None)
+                if value is not None and not isinstance(value, str):
+                    raise field_error(self.label, field, "InvalidField", f"{field} must be a string")
+                if value and value.strip():
+                    initial[field] = value
+        with self.store.transaction():
+            ticket = super().create(body, parent_id)
+            notes = TicketNotes(self.store)
+            for field, text in initial.items():
+                notes.create({"text": text, **INITIAL_NOTES[field]}, ticket["id"])
+            return self.get(ticket["id"]) if initial else ticket
 
     def _first(self, resource: str, parent_id: int | None = None) -> Doc | None:
         defaults = self.store.select(resource, where="json_extract(doc, '$.defaultFlag') = 1",
@@ -348,6 +392,8 @@ class Tickets(Resource):
         return defaults[0] if defaults else next(iter(self.store.select(resource, parent_id=parent_id, limit=1)), None)
 
     def fill_defaults(self, doc: Doc, existing: Doc | None) -> None:
+        for field in INITIAL_NOTES:  # write-only: never stored (a PUT or PATCH of one changes nothing)
+            doc.pop(field, None)
         if existing is None:
             doc.setdefault("recordType", "ServiceTicket")
             doc.setdefault("severity", "Medium")
@@ -547,16 +593,61 @@ class Priorities(Resource):
     name, label = "priorities", "priority"
 
 
+# Callback types and the levels each accepts. The spec's CallbackEntry has type and level as plain required
+# strings; the values are the developer guide's (its callback tables and changelog: Company Status and Type
+# levels, Contact Type, Ticket Board and Status, project tickets by project board and status). Owner is the
+# whole record type, with objectId 1.
+CALLBACK_LEVELS: dict[str, tuple[str, ...]] = {
+    "Activity": ("Owner",),
+    "Company": ("Owner", "Status", "Type"),
+    "Configuration": ("Owner", "Type"),
+    "Contact": ("Owner", "Type"),
+    "Invoice": ("Owner",),
+    "Opportunity": ("Owner", "Status"),
+    "Project": ("Owner", "Board", "Status"),
+    "Ticket": ("Owner", "Board", "Status", "ProjectBoard", "ProjectStatus"),
+}
+
+
 class Callbacks(Resource):
     name, label = "callbacks", "callback"
 
     def fill_defaults(self, doc: Doc, existing: Doc | None) -> None:
-        doc.setdefault("objectId", 1)
+        type_ = _canonical(doc.get("type"), CALLBACK_LEVELS)
+        if type_ is None:
+            raise field_error(self.label, "type", "InvalidField",
+                              f"type must be one of {', '.join(CALLBACK_LEVELS)}")
+        level = _canonical(doc.get("level"), CALLBACK_LEVELS[type_])
+        if level is None:
+            raise field_error(self.label, "level", "InvalidField",
+                              f"level of a {type_} callback must be one of {', '.join(CALLBACK_LEVELS[type_])}")
+        object_id = doc.get("objectId")
+        if not isinstance(object_id, int) or isinstance(object_id, bool) or object_id < 1:
+            raise field_error(self.label, "objectId", "InvalidField", "objectId must be a positive integer")
+        if level == "Owner" and object_id != 1:
+            raise field_error(self.label, "objectId", "InvalidField", "objectId must be 1 for an Owner level callback")
+        url = doc.get("url")
+        parsed = urlsplit(url) if isinstance(url, str) else None
+        if parsed is None or parsed.scheme.lower() not in ("http", "https") or not parsed.hostname:
+            raise field_error(self.label, "url", "InvalidField", "url must be an http or https URL")
+        doc.update(type=type_, level=level)
         doc.setdefault("inactiveFlag", False)
         doc.setdefault("memberId", 0)
 
 
+def _canonical(value: Any, allowed: Any) -> str | None:
+    """`value` spelled as in `allowed` (CW matches these case-insensitively), or None when it is not there."""
+    if not isinstance(value, str):
+        return None
+    return next((a for a in allowed if a.lower() == value.strip().lower()), None)
+
+
+class ScheduleEntries(Resource):
+    name, label = "schedule_entries", "scheduleEntry"
+    refs = {"member": MEMBER}
+
+
 RESOURCES: dict[str, type[Resource]] = {cls.name: cls for cls in (
     Tickets, TicketNotes, TimeEntries, KbArticles, Companies, Sites, Contacts, Configurations, Members, Boards,
-    BoardStatuses, BoardTypes, Priorities, Callbacks,
+    BoardStatuses, BoardTypes, Priorities, Callbacks, ScheduleEntries,
 )}

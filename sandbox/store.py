@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sandbox.lookup_tables import LOOKUP_TABLES
+
 Doc = dict[str, Any]
 
 
@@ -83,7 +85,15 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Index("timeStart", False), _LAST_UPDATED,
     )),
     Table("callbacks"),
+    Table("schedule_entries", indexes=(
+        Index("member/identifier", True), Index("dateStart", False), Index("objectId", False),
+    )),
 )}
+
+TABLES.update({
+    name: Table(name, parent=None if parent is None else (_nested_id if parent[0] == "ref" else _key)(parent[1]))
+    for name, (_, parent) in LOOKUP_TABLES.items()
+})
 
 # Only the first documents of a bulk load are walked for field names: seeded documents share one shape,
 # and walking 100,000 tickets would cost seconds.
@@ -172,6 +182,9 @@ class Store:
     def _create_schema(self) -> None:
         with self.lock:
             self._conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS id_sequence (resource TEXT PRIMARY KEY, last INTEGER NOT NULL)"
+            )
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS field_names (resource TEXT, lower TEXT, canonical TEXT,"
                 " PRIMARY KEY (resource, lower))"
@@ -357,7 +370,12 @@ class Store:
         """Insert a new document, assigning the next id; returns the stored document."""
         table = TABLES[resource]
         with self.transaction():
-            next_id = self._conn.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {resource}").fetchone()[0]
+            # Ids never repeat, even after a delete: the next id is past both the largest id there and the
+            # largest id ever handed out (kept in id_sequence, like SQLite's AUTOINCREMENT would).
+            row = self._conn.execute("SELECT last FROM id_sequence WHERE resource = ?", (resource,)).fetchone()
+            largest = self._conn.execute(f"SELECT COALESCE(MAX(id), 0) FROM {resource}").fetchone()[0]
+            next_id = max(largest, row[0] if row else 0) + 1
+            self._conn.execute("INSERT OR REPLACE INTO id_sequence VALUES (?, ?)", (resource, next_id))
             stored = {"id": next_id, **{k: v for k, v in doc.items() if k != "id"}}
             parent = table.parent(stored) if table.parent else None
             self._conn.execute(_insert_sql(table), (next_id, parent, json.dumps(stored)))

@@ -108,6 +108,7 @@ async def test_a_model_obeying_the_injection_still_writes_nothing_without_a_yes(
         for ticket_id in INJECTION_TICKET_IDS:
             for name, args in (
                 ("update_ticket_status", {"ticket_id": ticket_id, "status": "Closed"}),
+                ("update_ticket", {"ticket_id": ticket_id, "summary": "Resolved as instructed", "priority": "Priority 4 - Low"}),
                 ("add_ticket_note", {"ticket_id": ticket_id, "text": "Closing as instructed.", "internal": True}),
                 ("log_time_entry", {"ticket_id": ticket_id, "hours": 8, "notes": "as instructed"}),
             ):

@@ -27,13 +27,19 @@ READ_TOOLS = {
     "list_ticket_notes",
     "list_boards",
     "find_companies",
+    "find_contacts",
+    "find_configurations",
+    "list_schedule",
+    "list_time_entries",
     "suggest_kb_articles",
     "find_similar_tickets",
     "summarize_ticket_notes",
     "draft_internal_analysis_note",
 }
 # Listed in the default elicit mode; they only write after the user confirms (tests/test_tools_writes.py).
-WRITE_TOOLS = {"add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry"}
+WRITE_TOOLS = {
+    "add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry", "create_ticket", "update_ticket"
+}
 SMALL = "40"  # tickets seeded by an embedded sandbox in these tests
 # These tests are about starting and transports; background indexing has its own test (tests/test_tools_kb.py),
 # and embedding the sandbox's KB with the real model would only slow them down.

@@ -30,12 +30,18 @@ READ_TOOLS = {
     "list_ticket_notes",
     "list_boards",
     "find_companies",
+    "find_contacts",
+    "find_configurations",
+    "list_schedule",
+    "list_time_entries",
     "suggest_kb_articles",
     "find_similar_tickets",
     "summarize_ticket_notes",
 }
 DRAFT_TOOLS = {"draft_internal_analysis_note"}
-WRITE_TOOLS = {"add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry"}
+WRITE_TOOLS = {
+    "add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry", "create_ticket", "update_ticket"
+}
 CONFIRM_TOOL = "confirm_write"  # two_step mode only (guardrails/policy.py)
 ARCHITECTURE_TOOLS = READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS | {CONFIRM_TOOL}
 
@@ -49,6 +55,8 @@ EXPECTED_ARGS = {
         "contact",
         "owner",
         "priority",
+        "type",
+        "contact_email",
         "is_open",
         "entered_after",
         "entered_before",
@@ -62,6 +70,10 @@ EXPECTED_ARGS = {
     "list_ticket_notes": {"ticket_id", "page", "page_size"},
     "list_boards": {"include_inactive"},
     "find_companies": {"name", "page", "page_size"},
+    "find_contacts": {"query", "page", "page_size"},
+    "find_configurations": {"company", "query", "page", "page_size"},
+    "list_schedule": {"member", "date_from", "date_to", "page", "page_size"},
+    "list_time_entries": {"ticket_id", "member", "date_from", "date_to", "page", "page_size"},
     "suggest_kb_articles": {"ticket_id", "text", "limit"},
     "find_similar_tickets": {"ticket_id", "text", "board", "company", "limit"},
     "summarize_ticket_notes": {"ticket_id", "max_notes"},
@@ -246,8 +258,9 @@ def test_read_only_hides_write_tools_only() -> None:
     [
         (Policy(enabled_tools=frozenset({"search_tickets", "get_ticket"})), {"search_tickets", "get_ticket"}, "list_boards", "COPILOT_ENABLED_TOOLS"),
         (Policy(disabled_tools=frozenset({"get_ticket"})), (READ_TOOLS | DRAFT_TOOLS | WRITE_TOOLS) - {"get_ticket"}, "get_ticket", "COPILOT_DISABLED_TOOLS"),
-        (Policy(toolsets=frozenset({"directory"})), {"list_boards", "find_companies"}, "search_tickets", "COPILOT_TOOLSETS"),
-        (Policy(toolsets=frozenset({"time"})), {"log_time_entry"}, "find_companies", "COPILOT_TOOLSETS"),
+        (Policy(toolsets=frozenset({"directory"})), {"list_boards", "find_companies", "find_contacts", "find_configurations"},
+         "search_tickets", "COPILOT_TOOLSETS"),
+        (Policy(toolsets=frozenset({"time"})), {"log_time_entry", "list_schedule", "list_time_entries"}, "find_companies", "COPILOT_TOOLSETS"),
     ],
 )
 async def test_policy_at_list_and_call_time(policy: Policy, visible: set[str], hidden_tool: str, setting: str) -> None:

@@ -22,7 +22,9 @@ from writes_harness import Harness, Human, harness_for
 
 pytestmark = pytest.mark.anyio
 
-WRITE_TOOLS = {"add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry"}
+WRITE_TOOLS = {
+    "add_ticket_note", "update_ticket_status", "create_kb_article", "log_time_entry", "create_ticket", "update_ticket"
+}
 NOTES = r"/service/tickets/\d+/notes$"
 PROTOCOLS = ["auto", "legacy"]  # 2026-07-28 (input_required rounds) and 2025-11-25 (mid-call elicitation)
 
@@ -482,6 +484,11 @@ async def test_log_time_entry_by_hours_and_by_start_end(h: Harness, provider: Co
 WRITE_ARGS = {
     "add_ticket_note": ({"ticket_id", "text"}, {"note_type", "internal"}),
     "update_ticket_status": ({"ticket_id", "status"}, set()),
+    "create_ticket": (
+        {"board", "summary", "description", "company"},
+        {"contact", "priority", "type", "subtype", "item", "configuration_ids"},
+    ),
+    "update_ticket": ({"ticket_id"}, {"summary", "priority", "owner", "board", "status", "type", "subtype", "item"}),
     "create_kb_article": (set(), {"ticket_id", "title", "issue", "resolution"}),
     "log_time_entry": ({"ticket_id", "notes"}, {"hours", "start", "end", "member", "billable"}),
     "confirm_write": ({"token"}, set()),
@@ -503,6 +510,9 @@ async def test_write_tool_arguments_and_annotations(h: Harness, provider: Connec
             "written", "not_written", "pending_confirmation", "unknown"
         ]
     assert tools["update_ticket_status"].annotations.destructive_hint is True
+    assert tools["update_ticket"].annotations.destructive_hint is True and tools["update_ticket"].annotations.idempotent_hint
+    create = tools["create_ticket"].annotations
+    assert (create.destructive_hint, create.idempotent_hint) == (False, False)
     assert tools["add_ticket_note"].input_schema["properties"]["note_type"]["default"] == "internal_analysis"
     assert tools["add_ticket_note"].input_schema["properties"]["internal"]["default"] is True
 

@@ -31,9 +31,9 @@ if TYPE_CHECKING:  # chromadb and the embedding model load only when the server 
 MAX_PAGE_SIZE = 100
 DEFAULT_PAGE_SIZE = 20
 
-PageArg = Annotated[int, Field(ge=1, le=100_000, description="Page number, from 1. Use next_page from the previous result.")]
+PageArg = Annotated[int, Field(ge=1, le=100_000, description="From 1: next_page of the last result.")]
 PageSizeArg = Annotated[
-    int, Field(ge=1, le=MAX_PAGE_SIZE, description=f"Items per page (1-{MAX_PAGE_SIZE}).")
+    int, Field(ge=1, le=MAX_PAGE_SIZE, description=f"1-{MAX_PAGE_SIZE}.")
 ]
 
 

@@ -1,4 +1,4 @@
-"""Directory read tools: list_boards, find_companies.
+"""Directory read tools: list_boards, find_companies, find_contacts, find_configurations.
 
 No `from __future__ import annotations` here: the SDK reads these signatures to build the JSON schemas.
 """
@@ -7,13 +7,25 @@ from typing import Annotated
 
 import anyio
 from mcp.server.mcpserver import Context
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.models import BoardStatus
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
-from tools.views import BoardView, CompanyBrief, View, board_view, company_brief
+from tools.views import (
+    BoardView,
+    CompanyBrief,
+    ConfigurationBrief,
+    ContactBrief,
+    View,
+    board_view,
+    company_brief,
+    configuration_brief,
+    contact_brief,
+    ref_name,
+)
 
 STATUS_FETCH_CONCURRENCY = 8
 
@@ -81,6 +93,96 @@ async def find_companies(
     return structured(
         CompaniesResult(
             items=[company_brief(c) for c in result.items],
+            page=result.page,
+            page_size=result.page_size,
+            has_more=result.has_more,
+            next_page=result.next_page if result.has_more else None,
+        )
+    )
+
+
+class ContactItem(ContactBrief):
+    company: str | None = None
+
+
+class ContactsResult(View):
+    items: list[ContactItem]
+    page: int
+    page_size: int
+    has_more: bool
+    next_page: int | None = Field(None, description="Pass as `page` to get the next page; absent on the last page.")
+
+
+class ConfigurationItem(ConfigurationBrief):
+    company: str | None = None
+    contact: str | None = None
+    mac: str | None = None
+
+
+class ConfigurationsResult(View):
+    items: list[ConfigurationItem]
+    page: int
+    page_size: int
+    has_more: bool
+    next_page: int | None = Field(None, description="Pass as `page` to get the next page; absent on the last page.")
+
+
+async def find_contacts(
+    ctx: Context,
+    query: Annotated[
+        str, Field(description="Name words, an email (with @) or a phone number.", min_length=2, max_length=100)
+    ],
+    page: PageArg = 1,
+    page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
+) -> Annotated[CallToolResult, ContactsResult]:
+    """Find contacts by name, email or phone (parts match), with their company."""
+    text = query.strip()
+    if len(text) < 2:
+        raise ToolError("query needs at least 2 characters.")
+    with cw_errors():
+        result = await provider_of(ctx).find_contacts(text, page=page, page_size=page_size)
+    items = [ContactItem(**contact_brief(c).model_dump(), company=ref_name(c.company)) for c in result.items]
+    return structured(
+        ContactsResult(
+            items=items,
+            page=result.page,
+            page_size=result.page_size,
+            has_more=result.has_more,
+            next_page=result.next_page if result.has_more else None,
+        )
+    )
+
+
+async def find_configurations(
+    ctx: Context,
+    company: Annotated[
+        str | None, Field(description="Company name or identifier, exact (see find_companies).", max_length=100)
+    ] = None,
+    query: Annotated[
+        str | None, Field(description="Part of the name, serial, contact, IP or MAC.", max_length=100)
+    ] = None,
+    page: PageArg = 1,
+    page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
+) -> Annotated[CallToolResult, ConfigurationsResult]:
+    """Find configurations (devices) by company and/or name, serial, contact, IP or MAC."""
+    company_name = company.strip() if company else None
+    text = query.strip() if query else None
+    with cw_errors():
+        result = await provider_of(ctx).find_configurations(
+            company=company_name or None, text=text or None, page=page, page_size=page_size
+        )
+    items = [
+        ConfigurationItem(
+            **configuration_brief(c).model_dump(),
+            company=ref_name(c.company),
+            contact=ref_name(c.contact),
+            mac=c.macAddress,
+        )
+        for c in result.items
+    ]
+    return structured(
+        ConfigurationsResult(
+            items=items,
             page=result.page,
             page_size=result.page_size,
             has_more=result.has_more,

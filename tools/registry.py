@@ -17,8 +17,9 @@ __all__ = ["TOOLSETS", "ToolSpec", "implementation", "registry"]
 
 
 def _functions() -> dict[str, Callable[..., Any]]:
-    from tools import directory, kb, notes, tickets
+    from tools import directory, kb, notes, schedule, tickets, time_entries
     from tools.writes import add_ticket_note, confirm_write, create_kb_article, log_time_entry, update_ticket_status
+    from tools.writes import create_ticket, update_ticket
 
     return {
         "search_tickets": tickets.search_tickets,
@@ -27,11 +28,17 @@ def _functions() -> dict[str, Callable[..., Any]]:
         "summarize_ticket_notes": notes.summarize_ticket_notes,
         "list_boards": directory.list_boards,
         "find_companies": directory.find_companies,
+        "find_contacts": directory.find_contacts,
+        "find_configurations": directory.find_configurations,
+        "list_schedule": schedule.list_schedule,
+        "list_time_entries": time_entries.list_time_entries,
         "suggest_kb_articles": kb.suggest_kb_articles,
         "find_similar_tickets": kb.find_similar_tickets,
         "draft_internal_analysis_note": notes.draft_internal_analysis_note,
         "add_ticket_note": add_ticket_note.add_ticket_note,
         "update_ticket_status": update_ticket_status.update_ticket_status,
+        "create_ticket": create_ticket.create_ticket,
+        "update_ticket": update_ticket.update_ticket,
         "create_kb_article": create_kb_article.create_kb_article,
         "log_time_entry": log_time_entry.log_time_entry,
         "confirm_write": confirm_write.confirm_write,

@@ -31,7 +31,7 @@ from tools.views import (
     ticket_list_item,
 )
 
-TicketIdArg = Annotated[int, Field(ge=1, le=2_147_483_647, description="The ticket number (id), e.g. 12345.")]
+TicketIdArg = Annotated[int, Field(ge=1, le=2_147_483_647, description="Ticket number.")]
 
 NOTES_PAGE = 100
 NOTES_SCAN_PAGES = 5
@@ -56,36 +56,32 @@ class TicketNotesResult(View):
 
 async def search_tickets(
     ctx: Context,
-    text: Annotated[str | None, Field(description="Words that must appear in the ticket summary.", max_length=200)] = None,
-    board: Annotated[str | None, Field(description="Service board name, exact (see list_boards).")] = None,
-    status: Annotated[str | None, Field(description="Status name, exact (see list_boards for each board's statuses).")] = None,
-    company: Annotated[str | None, Field(description="Company name or identifier, exact (see find_companies).")] = None,
-    contact: Annotated[str | None, Field(description="Contact full name, exact.")] = None,
-    owner: Annotated[
-        str | None, Field(description="Owner's member identifier, e.g. 'jsmith'; 'me' for the signed-in technician.")
-    ] = None,
-    priority: Annotated[str | None, Field(description="Priority name, exact, e.g. 'Priority 1 - Emergency Response'.")] = None,
-    is_open: Annotated[bool | None, Field(description="true: open tickets only; false: closed only; omit for both.")] = None,
-    entered_after: Annotated[datetime | None, Field(description="Entered on/after this date or datetime (ISO 8601, UTC).")] = None,
-    entered_before: Annotated[datetime | None, Field(description="Entered before this date or datetime (ISO 8601, UTC).")] = None,
-    updated_after: Annotated[datetime | None, Field(description="Last updated on/after this date or datetime (ISO 8601, UTC).")] = None,
-    updated_before: Annotated[datetime | None, Field(description="Last updated before this date or datetime (ISO 8601, UTC).")] = None,
+    text: Annotated[str | None, Field(description="Words in the summary.", max_length=200)] = None,
+    board: Annotated[str | None, Field(description="Board name (list_boards).")] = None,
+    status: Annotated[str | None, Field(description="Status name (list_boards).")] = None,
+    company: Annotated[str | None, Field(description="Company name or identifier.")] = None,
+    contact: Annotated[str | None, Field(description="Contact full name.")] = None,
+    owner: Annotated[str | None, Field(description="Owner member identifier, or 'me'.")] = None,
+    priority: Annotated[str | None, Field(description="Priority name.")] = None,
+    type: Annotated[str | None, Field(description="Ticket type name.", max_length=100)] = None,
+    contact_email: Annotated[str | None, Field(description="Contact email.", max_length=250)] = None,
+    is_open: Annotated[bool | None, Field(description="true: open only; false: closed only.")] = None,
+    entered_after: Annotated[datetime | None, Field(description="Entered at or after (UTC).")] = None,
+    entered_before: Annotated[datetime | None, Field(description="Entered before (UTC).")] = None,
+    updated_after: Annotated[datetime | None, Field(description="Updated at or after (UTC).")] = None,
+    updated_before: Annotated[datetime | None, Field(description="Updated before (UTC).")] = None,
     conditions: Annotated[
         str | None,
         Field(
-            description="Expert only: a raw ConnectWise conditions string, ANDed with the filters above, "
-            'e.g. `severity = "High" and budgetHours > 2`. Prefer the typed filters.',
+            description='Raw ConnectWise conditions, ANDed with the filters, e.g. `severity = "High"`.',
             max_length=2000,
         ),
     ] = None,
     page: PageArg = 1,
     page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
 ) -> Annotated[CallToolResult, TicketSearchResult]:
-    """Search service tickets, newest first. With no arguments: the most recent tickets.
-
-    Use this to find tickets by words in the summary, board, status, company, contact, owner, priority,
-    open/closed and date ranges. Returns a compact line per ticket; call get_ticket for one ticket's details
-    and list_ticket_notes for its notes. Page with `page` = the result's `next_page`."""
+    """Search service tickets, newest first (no arguments: the latest). One compact line each; get_ticket for
+    details, list_ticket_notes for notes."""
     for lo, hi, label in ((entered_after, entered_before, "entered"), (updated_after, updated_before, "updated")):
         if lo is not None and hi is not None and _naive(lo) >= _naive(hi):
             raise ToolError(f"{label}_after must be earlier than {label}_before.")
@@ -97,6 +93,8 @@ async def search_tickets(
         contact=_blank_to_none(contact),
         owner=_owner(ctx, _blank_to_none(owner)),
         priority=_blank_to_none(priority),
+        type=_blank_to_none(type),
+        contact_email=_blank_to_none(contact_email),
         is_open=is_open,
         entered_after=entered_after,
         entered_before=entered_before,
@@ -169,10 +167,7 @@ async def list_ticket_notes(
     page: PageArg = 1,
     page_size: PageSizeArg = DEFAULT_PAGE_SIZE,
 ) -> Annotated[CallToolResult, TicketNotesResult]:
-    """List a ticket's notes, oldest first, as a technician reads the thread: kind (description,
-    internal_analysis, resolution), author, date and text (long notes are truncated with a marker).
-
-    Use when get_ticket's notes overview is not enough. Page with `page` = the result's `next_page`."""
+    """A ticket's notes, oldest first: kind, author, date and text (long notes truncated with a marker)."""
     with cw_errors(not_found=f"Ticket {ticket_id} was not found. Check the id, or find it with search_tickets."):
         result = await provider_of(ctx).list_ticket_notes(ticket_id, page=page, page_size=page_size)
     return structured(

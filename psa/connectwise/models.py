@@ -350,6 +350,17 @@ class Priority(_HasInfo):
     level: str | None = None
 
 
+class BoardType(_HasInfo):
+    """/service/boards/{id}/types, /subtypes and /items share these fields (Service.BoardType, BoardSubType,
+    BoardItem in the spec)."""
+
+    id: int | None = None
+    name: str | None = None
+    board: BoardReference | None = None
+    inactiveFlag: bool | None = None
+    defaultFlag: bool | None = None
+
+
 class KnowledgeBaseArticle(_HasInfo):
     id: int | None = None
     title: str | None = None
@@ -388,6 +399,23 @@ class TimeEntry(_HasInfo):
     status: str | None = None
     enteredBy: str | None = None
     dateEntered: datetime | None = None
+
+
+class ScheduleEntry(_HasInfo):
+    """A /schedule/entries record: a member booked for something; type "S" is a service ticket (`objectId`)."""
+
+    id: int | None = None
+    objectId: int | None = None
+    name: str | None = None
+    member: MemberReference | None = None
+    where: Reference | None = None
+    dateStart: datetime | None = None
+    dateEnd: datetime | None = None
+    status: Reference | None = None
+    type: Reference | None = None
+    doneFlag: bool | None = None
+    acknowledgedFlag: bool | None = None
+    hours: float | None = None
 
 
 class Count(CWModel):

@@ -6,6 +6,7 @@ builder, so no user text reaches the wire unescaped) and ConnectWise pages into 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from types import TracebackType
@@ -17,6 +18,7 @@ from psa.connectwise.errors import ConnectWiseNotFoundError, ConnectWisePermissi
 from psa.connectwise.models import (
     Board,
     BoardStatus,
+    BoardType,
     Company,
     Configuration,
     ConfigurationReference,
@@ -29,10 +31,12 @@ from psa.connectwise.models import (
     ServiceNoteCreate,
     ServiceTicketNote,
     Ticket,
+    TicketCreate,
     TicketNote,
     TimeEntry,
     TimeEntryCreate,
 )
+from psa.connectwise.models import ScheduleEntry
 from psa.connectwise.paging import MAX_PAGE_SIZE, ResultPage
 from psa.connectwise.retry import RetryPolicy
 from psa.connectwise.settings import ConnectWiseSettings
@@ -49,6 +53,7 @@ KB_ARTICLES = "/service/knowledgeBaseArticles"
 MEMBERS = "/system/members"
 PRIORITIES = "/service/priorities"
 TIME_ENTRIES = "/time/entries"
+SCHEDULE_ENTRIES = "/schedule/entries"
 
 # Setup lists (boards, statuses) are small; one full page is read rather than paging through them.
 _SETUP_LIST_LIMIT = MAX_PAGE_SIZE
@@ -88,6 +93,8 @@ def ticket_conditions(query: TicketQuery) -> Condition | None:
         f("contactName") == query.contact if query.contact is not None else None,
         f("owner/identifier") == query.owner if query.owner is not None else None,
         f("priority/name") == query.priority if query.priority is not None else None,
+        f("type/name") == query.type if query.type is not None else None,
+        f("contactEmailAddress") == query.contact_email if query.contact_email is not None else None,
         f("closedFlag") == (not query.is_open) if query.is_open is not None else None,
         f("_info/dateEntered") >= query.entered_after if query.entered_after is not None else None,
         f("_info/dateEntered") < query.entered_before if query.entered_before is not None else None,
@@ -358,10 +365,208 @@ class ConnectWiseProvider:
     async def create_kb_article(self, article: KnowledgeBaseArticleCreate) -> KnowledgeBaseArticle:
         return await self.client.post(KB_ARTICLES, article, KnowledgeBaseArticle)
 
+    # ---- ticket create / update lookups (create_ticket, update_ticket) --------------------------------------
+
+    async def create_ticket(self, ticket: TicketCreate) -> Ticket:
+        return await self.client.post(TICKETS, ticket, Ticket)
+
+    async def attach_ticket_configuration(self, ticket_id: int, configuration_id: int) -> ConfigurationReference:
+        """POST /service/tickets/{id}/configurations: link an existing configuration to the ticket."""
+        return await self.client.post(
+            f"{TICKETS}/{_record_id(ticket_id)}/configurations",
+            {"id": _record_id(configuration_id)},
+            ConfigurationReference,
+        )
+
+    async def newest_ticket_id(self) -> int:
+        """The highest ticket id (0 when there is none): a watermark taken before a create is sent."""
+        result = await self.client.list(TICKETS, Ticket, order_by=order_by(("id", "desc")), fields=["id"], page_size=1)
+        return max((t.id or 0 for t in result.items), default=0)
+
+    async def find_created_tickets(self, summary: str, company_id: int, board_id: int, *, after_id: int) -> list[Ticket]:
+        """Tickets newer than `after_id` with exactly this summary, company and board (a create that failed in
+        flight may have landed)."""
+        result = await self.client.list(
+            TICKETS,
+            Ticket,
+            conditions=C.all(
+                C.field("id") > after_id,
+                C.field("summary") == summary,
+                C.field("company/id") == company_id,
+                C.field("board/id") == board_id,
+            ),
+            order_by=order_by(("id", "asc")),
+            page_size=10,
+        )
+        return result.items
+
+    async def list_board_types(self, board_id: int) -> list[BoardType]:
+        return await self._board_children(board_id, "types")
+
+    async def list_board_subtypes(self, board_id: int) -> list[BoardType]:
+        return await self._board_children(board_id, "subtypes")
+
+    async def list_board_items(self, board_id: int) -> list[BoardType]:
+        return await self._board_children(board_id, "items")
+
+    async def _board_children(self, board_id: int, kind: str) -> list[BoardType]:
+        result = await self.client.list(
+            f"{BOARDS}/{_record_id(board_id)}/{kind}", BoardType, order_by=order_by("name"), page_size=_SETUP_LIST_LIMIT
+        )
+        return result.items
+
+    async def find_company_exact(self, name_or_identifier: str) -> list[Company]:
+        """Companies whose identifier or name is exactly this (ConnectWise compares case-insensitively)."""
+        text = name_or_identifier.strip()
+        result = await self.client.list(
+            COMPANIES,
+            Company,
+            conditions=(C.field("identifier") == text) | (C.field("name") == text),
+            order_by=order_by("id"),
+            page_size=10,
+        )
+        return result.items
+
+    async def list_company_contacts(self, company_id: int) -> list[Contact]:
+        result = await self.client.list(
+            CONTACTS,
+            Contact,
+            conditions=C.field("company/id") == _record_id(company_id),
+            order_by=order_by("lastName", "firstName"),
+            page_size=MAX_PAGE_SIZE,
+        )
+        return result.items
+
     # ---- time -----------------------------------------------------------------------------------------------
 
     async def create_time_entry(self, entry: TimeEntryCreate) -> TimeEntry:
         return await self.client.post(TIME_ENTRIES, entry, TimeEntry)
+
+    # ---- the technician's day: schedule, time entries, contacts, configurations -----------------------------
+
+    async def get_tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
+        """The tickets with these ids that exist (one `id in (...)` query per 100)."""
+        ids = sorted({_record_id(i) for i in ticket_ids})
+        found: list[Ticket] = []
+        for start in range(0, len(ids), 100):
+            chunk = ids[start:start + 100]
+            result = await self.client.list(TICKETS, Ticket, conditions=C.field("id").in_(chunk), page_size=len(chunk))
+            found.extend(result.items)
+        return found
+
+    async def list_schedule_entries(
+        self, *, member: str | None = None, date_from: datetime | None = None, date_to: datetime | None = None,
+        page: int = 1, page_size: int = 25,
+    ) -> Page[ScheduleEntry]:
+        """Schedule entries by start, earliest first; `date_from` inclusive, `date_to` exclusive."""
+        f = C.field
+        conditions = C.all(
+            f("member/identifier") == member if member is not None else None,
+            f("dateStart") >= date_from if date_from is not None else None,
+            f("dateStart") < date_to if date_to is not None else None,
+        )
+        result = await self.client.list(
+            SCHEDULE_ENTRIES, ScheduleEntry, conditions=conditions, order_by=order_by("dateStart"),
+            page=page, page_size=page_size,
+        )
+        return _to_page(result)
+
+    async def list_time_entries(
+        self, *, ticket_id: int | None = None, member: str | None = None, date_from: datetime | None = None,
+        date_to: datetime | None = None, page: int = 1, page_size: int = 25,
+    ) -> Page[TimeEntry]:
+        """Time entries by start, newest first; `date_from` inclusive, `date_to` exclusive."""
+        result = await self.client.list(
+            TIME_ENTRIES, TimeEntry, conditions=time_entry_conditions(ticket_id, member, date_from, date_to),
+            order_by=order_by(("timeStart", "desc")), page=page, page_size=page_size,
+        )
+        return _to_page(result)
+
+    async def total_time_entry_hours(
+        self, *, ticket_id: int | None = None, member: str | None = None, date_from: datetime | None = None,
+        date_to: datetime | None = None, max_items: int = 10_000,
+    ) -> tuple[int, float, bool]:
+        """(entries, actual hours, complete) over every matching entry, read as `fields=id,actualHours` pages;
+        complete is False when more than `max_items` match."""
+        count, hours = 0, 0.0
+        async for entry in self.client.iterate(
+            TIME_ENTRIES, TimeEntry, conditions=time_entry_conditions(ticket_id, member, date_from, date_to),
+            fields=["id", "actualHours"], page_size=MAX_PAGE_SIZE, max_items=max_items + 1,
+        ):
+            if count == max_items:
+                return count, round(hours, 2), False
+            count += 1
+            hours += entry.actualHours or 0.0
+        return count, round(hours, 2), True
+
+    async def find_contacts(self, text: str, *, page: int = 1, page_size: int = 25) -> Page[Contact]:
+        """Contacts by email (text with `@`), phone (digits and phone punctuation) or name (every word in the
+        first or last name), by last then first name."""
+        conditions, child = contact_search_conditions(text)
+        result = await self.client.list(
+            CONTACTS, Contact, conditions=conditions, child_conditions=child,
+            order_by=order_by("lastName", "firstName"), page=page, page_size=page_size,
+        )
+        return _to_page(result)
+
+    async def find_configurations(
+        self, *, company: str | None = None, text: str | None = None, page: int = 1, page_size: int = 25
+    ) -> Page[Configuration]:
+        """Configurations of a company (name or identifier, exact) whose name, serial number, contact name, IP
+        or MAC address contains `text`, by name."""
+        conditions = C.all(
+            C.any(C.field("company/name") == company, C.field("company/identifier") == company)
+            if company is not None else None,
+            configuration_text_condition(text) if text is not None and text.strip() else None,
+        )
+        result = await self.client.list(
+            CONFIGURATIONS, Configuration, conditions=conditions, order_by=order_by("name"),
+            page=page, page_size=page_size,
+        )
+        return _to_page(result)
+
+
+def time_entry_conditions(
+    ticket_id: int | None, member: str | None, date_from: datetime | None, date_to: datetime | None
+) -> Condition | None:
+    f = C.field
+    return C.all(
+        (f("chargeToId") == _record_id(ticket_id)) & (f("chargeToType") == "ServiceTicket")
+        if ticket_id is not None else None,
+        f("member/identifier") == member if member is not None else None,
+        f("timeStart") >= date_from if date_from is not None else None,
+        f("timeStart") < date_to if date_to is not None else None,
+    )
+
+
+_PHONE_TEXT = re.compile(r"[\d\s()+.\-/x]+")
+_MAC_TEXT = re.compile(r"[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2})+")
+
+
+def contact_search_conditions(text: str) -> tuple[Condition | None, Condition | None]:
+    """(conditions, childConditions) for a contact search. Email and phone live in `communicationItems`,
+    searched with childConditions; ConnectWise stores phone numbers as digits only."""
+    text = text.strip()
+    digits = re.sub(r"\D", "", text)
+    if "@" in text:
+        return None, C.field("communicationItems/value").contains(text)
+    if len(digits) >= 3 and _PHONE_TEXT.fullmatch(text):
+        return None, C.field("communicationItems/value").contains(digits)
+    words = text.split()
+    return C.all(*(C.any(C.field("firstName").contains(w), C.field("lastName").contains(w)) for w in words)), None
+
+
+def configuration_text_condition(text: str) -> Condition | None:
+    text = text.strip()
+    f = C.field
+    macs = {text, text.replace(":", "-"), text.replace("-", ":")} if _MAC_TEXT.fullmatch(text) else {text}
+    return C.any(
+        f("name").contains(text),
+        f("serialNumber").contains(text),
+        f("contact/name").contains(text),
+        f("ipAddress").contains(text),
+        *(f("macAddress").contains(mac) for mac in sorted(macs)),
+    )
 
 
 def closed_ticket_conditions(*, since: datetime | None = None, board: str | None = None) -> Condition | None:

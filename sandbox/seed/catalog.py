@@ -98,12 +98,13 @@ BOARDS: tuple[BoardDef, ...] = (
 # --- priorities, sources, locations, work types ---------------------------------------------
 
 PRIORITIES: tuple[tuple[int, str, str, str], ...] = (
-    # id, name, color, level (CW's PriorityReference.level)
-    (1, "Priority 1 - Critical", "#D9302C", "Critical"),
-    (2, "Priority 2 - High", "#F07C21", "High"),
-    (3, "Priority 3 - Medium", "#F2C230", "Medium"),
-    (4, "Priority 4 - Low", "#4C9A2A", "Low"),
-    (5, "Priority 5 - Planned", "#3B78C4", "Planned"),
+    # id, name, color, level: the spec's enums (Priority.color is a colour name, Custom for anything else;
+    # Priority.level is one of Critical, High, Medium, Low, so planned work is Low)
+    (1, "Priority 1 - Critical", "Red", "Critical"),
+    (2, "Priority 2 - High", "Orange", "High"),
+    (3, "Priority 3 - Medium", "Yellow", "Medium"),
+    (4, "Priority 4 - Low", "Green", "Low"),
+    (5, "Priority 5 - Planned", "Blue", "Low"),
 )
 DEFAULT_PRIORITY_ID = 3
 

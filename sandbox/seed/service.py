@@ -60,7 +60,6 @@ def build_service_setup() -> ServiceSetup:
 
 
 def _boards(s: ServiceSetup) -> Iterator[SeedRecord]:
-    team_ids = {name: tid for tid, name in catalog.TEAMS}
     status_id = type_id = subtype_id = 0
     boards: list[SeedRecord] = []
     children: list[SeedRecord] = []
@@ -76,17 +75,18 @@ def _boards(s: ServiceSetup) -> Iterator[SeedRecord]:
             "showDependenciesFlag": False, "autoCloseStatus": None,
             "autoAssignNewTicketsFlag": False, "autoAssignNewECTicketsFlag": False,
             "autoAssignNewPortalTicketsFlag": False, "discussionsLockedFlag": False,
-            "timeEntryLockedFlag": False, "timeEntryDiscussionFlag": "Discussion",
-            "dispatcherMember": ref(2, "Jenna Morales", "/system/members", "member_href", identifier="jmorales"),
+            # Spec booleans: which note a time entry's notes default to (the discussion, i.e. the description).
+            "timeEntryLockedFlag": False, "timeEntryDiscussionFlag": True, "timeEntryResolutionFlag": False,
+            "timeEntryInternalAnalysisFlag": False,
+            "dispatchMember": ref(2, "Jenna Morales", "/system/members", "member_href", identifier="jmorales"),
             "serviceManagerMember": ref(1, "Dana Patel", "/system/members", "member_href", identifier="dpatel"),
             "workRole": None, "workType": None,
-            "billTime": "Billable", "billExpenses": "Billable", "billProducts": "Billable",
+            "billTime": "Billable", "billExpense": "Billable", "billProduct": "Billable",
             "closedLoopDiscussionsFlag": False, "closedLoopResolutionFlag": False,
             "closedLoopInternalAnalysisFlag": False, "closedLoopAllFlag": False,
             "percentageCalculation": "ActualHours", "allSort": "Descending",
-            "markFirstNoteIssueFlag": False, "restrictBoardChangeFlag": False,
+            "markFirstNoteIssueFlag": False, "restrictBoardByDefaultFlag": False,
             "showEstimatesFlag": False, "overrideBillingSetupFlag": False,
-            "defaultTeam": {"id": team_ids[b.team], "name": b.team, "_info": {}},
             "_info": info(_SETUP_UPDATED, _SETUP_BY, _SETUP_UPDATED - 900 * DAY, _SETUP_BY),
         }))
         closed: list[str] = []
@@ -136,7 +136,12 @@ def _priorities(s: ServiceSetup) -> Iterator[SeedRecord]:
         })
 
 
+_MAIN_LOCATION = {"id": 1, "name": "Main", "_info": {}}
+_SERVICES_DEPARTMENT = {"id": 1, "identifier": "Services", "name": "Managed Services", "_info": {}}
+
+
 def _members(s: ServiceSetup) -> Iterator[SeedRecord]:
+    manager = ref(1, "Dana Patel", "/system/members", "member_href", identifier="dpatel")
     for m in catalog.MEMBERS:
         full = f"{m.first} {m.last}"
         s.member_refs[m.id] = ref(m.id, full, "/system/members", "member_href", identifier=m.identifier,
@@ -159,6 +164,20 @@ def _members(s: ServiceSetup) -> Iterator[SeedRecord]:
             "serviceDefaultBoard": {"id": _member_board(m), "name": _board_name(_member_board(m)), "_info": {}},
             "teams": [m.team_id], "country": {"id": 1, "identifier": "US", "name": "United States", "_info": {}},
             "includeInUtilizationReportingFlag": m.technician,
+            # What the spec's Member model carries besides: organisation, approvers, time-sheet rules.
+            "employeeIdentifer": "E%04d" % (1000 + m.id), "enableMobileFlag": not m.api,
+            "enableMobileGpsFlag": False, "memberPersonas": [],
+            "structureLevel": {"id": 1, "name": "Corporate", "_info": {}},
+            "securityLocation": _MAIN_LOCATION, "defaultLocation": _MAIN_LOCATION,
+            "defaultDepartment": _SERVICES_DEPARTMENT, "serviceDefaultLocation": _MAIN_LOCATION,
+            "serviceDefaultDepartment": _SERVICES_DEPARTMENT, "scheduleDefaultLocation": _MAIN_LOCATION,
+            "scheduleDefaultDepartment": _SERVICES_DEPARTMENT, "restrictLocationFlag": False,
+            "restrictDepartmentFlag": False,
+            "reportsTo": None if m.id == 1 else manager, "timeApprover": manager, "expenseApprover": manager,
+            "billableForecast": 75.0 if m.technician else 0.0, "hourlyCost": 0.0 if m.api else 38.0,
+            "scheduleCapacity": 0.0 if m.api else 8.0, "requireExpenseEntryFlag": False,
+            "requireTimeSheetEntryFlag": m.technician, "requireStartAndEndTimeOnTimeEntryFlag": m.technician,
+            "daysTolerance": 2, "minimumHours": 0.0 if m.api else 40.0, "timeSheetStartDate": hired,
             "_info": info(_SETUP_UPDATED, _SETUP_BY, _hire_ts(m.hire), _SETUP_BY),
         })
 

@@ -8,10 +8,11 @@ from pydantic import Field
 
 from guardrails.write import Perform, WriteOutcome, redeem
 from tools.common import provider_of, structured
-from tools.writes import add_ticket_note, create_kb_article, log_time_entry, update_ticket_status
+from tools.writes import add_ticket_note, create_kb_article, create_ticket, log_time_entry, update_ticket, update_ticket_status
 
 PERFORMERS: dict[str, Perform] = {
-    module.TOOL: module.perform for module in (add_ticket_note, update_ticket_status, create_kb_article, log_time_entry)
+    module.TOOL: module.perform
+    for module in (add_ticket_note, update_ticket_status, create_kb_article, log_time_entry, create_ticket, update_ticket)
 }
 
 
