@@ -41,8 +41,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -177,13 +177,16 @@ def serving(env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
 # ---- the request mix ------------------------------------------------------------------------------------------
 
 
-def open_client(url: str, token: str | None) -> Any:
+@asynccontextmanager
+async def open_client(url: str, token: str | None) -> AsyncIterator[Any]:
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
 
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return Client(streamable_http_client(url, http_client=create_mcp_http_client(headers=headers)))
+    # The transport does not close a client it was given.
+    async with create_mcp_http_client(headers=headers) as http, Client(streamable_http_client(url, http_client=http)) as client:
+        yield client
 
 
 def mix(i: int, ticket_ids: list[int]) -> tuple[str, dict[str, Any]]:

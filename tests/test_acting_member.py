@@ -352,9 +352,10 @@ class Human:
 @asynccontextmanager
 async def client_for(service: Service, email: str, human: Human) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {service.tokens[email]}"}
-    transport = streamable_http_client(service.url, http_client=create_mcp_http_client(headers=headers))
-    async with Client(transport, elicitation_callback=human) as client:
-        yield client
+    # The transport does not close a client it was given: close it here, on this test's loop.
+    async with create_mcp_http_client(headers=headers) as http:
+        async with Client(streamable_http_client(service.url, http_client=http), elicitation_callback=human) as client:
+            yield client
 
 
 async def add_note(service: Service, email: str, ticket_id: int, text: str, human: Human) -> None:

@@ -13,8 +13,8 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +94,13 @@ def add_technician(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyte
     return capsys.readouterr().out.strip().splitlines()[-1]
 
 
-def mcp_client(url: str, token: str | None = None, **client_args: Any) -> Client:
+@asynccontextmanager
+async def mcp_client(url: str, token: str | None = None, **client_args: Any) -> AsyncIterator[Client]:
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    return Client(streamable_http_client(url, http_client=create_mcp_http_client(headers=headers)), **client_args)
+    # The transport does not close a client it was given: close it here, on this test's loop.
+    async with create_mcp_http_client(headers=headers) as http:
+        async with Client(streamable_http_client(url, http_client=http), **client_args) as client:
+            yield client
 
 
 # ---- binding and transport security -------------------------------------------------------------------------
