@@ -32,11 +32,14 @@ def run_on_stub(
     scenarios: list[Scenario], root: Path, *, trials: int = 1, wrong: Callable[[Scenario], list[Any]] | None = None
 ) -> SuiteResult:
     with running_stub() as stub:
-        llm = AsyncOpenAI(base_url=stub.url, api_key="stub", max_retries=0, timeout=30)
         driver = StubModel(stub) if wrong is None else WrongScript(stub, wrong)
-        return anyio.run(
-            lambda: run_suite(
-                scenarios, llm, "stub", root, trials=trials, driver=driver,
-                embedding_function=TrigramEmbeddingFunction(),
-            )
-        )
+
+        async def evaluate() -> SuiteResult:
+            # Closed on this loop: a client left for the collector would close itself on a later test's loop.
+            async with AsyncOpenAI(base_url=stub.url, api_key="stub", max_retries=0, timeout=30) as llm:
+                return await run_suite(
+                    scenarios, llm, "stub", root, trials=trials, driver=driver,
+                    embedding_function=TrigramEmbeddingFunction(),
+                )
+
+        return anyio.run(evaluate)

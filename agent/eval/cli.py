@@ -45,7 +45,7 @@ def _select(ids: list[str] | None) -> list[Scenario]:
 
 def run_eval(args: argparse.Namespace) -> int:
     from agent.eval.report import print_report, to_json
-    from agent.eval.runner import ModelDriver, TrialResult, run_suite
+    from agent.eval.runner import ModelDriver, SuiteResult, TrialResult, run_suite
     from agent.llm import LLMConfigError, LLMSettings
 
     console = Console(stderr=args.json)
@@ -66,16 +66,19 @@ def run_eval(args: argparse.Namespace) -> int:
         logging.getLogger(name).setLevel(logging.WARNING)
 
     with ExitStack() as stack:
+        from openai import AsyncOpenAI
+
         driver: ModelDriver | None = None
         if args.stub:
-            from openai import AsyncOpenAI
-
             from agent.eval.stub_scripts import StubModel
             from agent.stub import running_stub
 
             stub = stack.enter_context(running_stub())
-            # No retries: each scripted reply answers exactly one request.
-            llm = AsyncOpenAI(base_url=stub.url, api_key="stub", max_retries=0)
+
+            def make_llm() -> AsyncOpenAI:
+                # No retries: each scripted reply answers exactly one request.
+                return AsyncOpenAI(base_url=stub.url, api_key="stub", max_retries=0)
+
             model, driver = args.model or "stub", StubModel(stub)
         else:
             try:
@@ -83,16 +86,22 @@ def run_eval(args: argparse.Namespace) -> int:
             except LLMConfigError as exc:
                 print(f"psa-copilot eval: {exc} (or pass --stub)", file=sys.stderr)
                 return 2
-            llm, model = settings.client(), args.model or settings.model
+            make_llm, model = settings.client, args.model or settings.model
         root = Path(args.workdir) if args.workdir else Path(stack.enter_context(tempfile.TemporaryDirectory()))
 
         def progress(r: TrialResult) -> None:
             mark = "[green]pass[/green]" if r.passed else "[red]FAIL[/red]"
             console.print(f"{mark} {r.scenario_id} (trial {r.trial}, {r.seconds:.1f} s)")
 
-        suite = anyio.run(
-            lambda: run_suite(scenarios, llm, model, root, trials=args.trials, driver=driver, on_result=progress)
-        )
+        async def evaluate() -> SuiteResult:
+            # Opened and closed on this loop: an unclosed client's finaliser would run on whatever loop is
+            # current when it is collected.
+            async with make_llm() as llm:
+                return await run_suite(
+                    scenarios, llm, model, root, trials=args.trials, driver=driver, on_result=progress
+                )
+
+        suite = anyio.run(evaluate)
     if args.json:
         print(to_json(suite))
     else:
