@@ -11,6 +11,10 @@ from pathlib import Path
 
 _BUSY_TIMEOUT_SECONDS = 10
 
+_PREPARED: set[tuple[Path, str]] = set()
+"""(file, schema) pairs this process has applied: every sign-in and tool call opens a connection, and the DDL
+and the WAL switch need to run once per file, not once per lookup."""
+
 
 class StorageUnavailable(OSError):
     """The database cannot be opened; the message is one line naming the file and what to do."""
@@ -19,8 +23,11 @@ class StorageUnavailable(OSError):
 @contextmanager
 def connect(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
     """An autocommit connection to `path` with `schema` applied (idempotent DDL); the file is created 0600."""
+    key = (path.resolve(), schema)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _PREPARED.discard(key)  # deleted (or never made) since: the new file needs its tables again
         # The file holds token hashes and encrypted keys: readable by its owner only. SQLite gives its -wal and
         # -shm files the database's mode, so creating it first is enough.
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
@@ -28,11 +35,13 @@ def connect(path: Path, schema: str) -> Iterator[sqlite3.Connection]:
     except (OSError, sqlite3.Error) as exc:
         raise _unavailable(path, exc) from exc
     with closing(conn):
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(schema)
-        except sqlite3.Error as exc:
-            raise _unavailable(path, exc) from exc
+        if key not in _PREPARED:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.executescript(schema)
+            except sqlite3.Error as exc:
+                raise _unavailable(path, exc) from exc
+            _PREPARED.add(key)
         yield conn
 
 
