@@ -14,14 +14,9 @@ from __future__ import annotations
 
 import base64
 import os
-import re
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -34,6 +29,7 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import ElicitRequestParams, ElicitResult
 from pydantic import SecretStr
 
+from http_serving import serving_http
 from identity.keys import ConnectWiseKeys, KeysUnreadable
 from identity.models import Identity
 from identity.technicians import Technicians
@@ -46,8 +42,6 @@ from tools.acting import ActingMember, acting_provider
 
 pytestmark = pytest.mark.anyio
 
-ROOT = Path(__file__).resolve().parents[1]
-URL_LINE = re.compile(r"psa-copilot MCP server \(streamable HTTP\): (http://\S+/mcp)")
 API_MEMBER = "SandboxAPI"
 
 
@@ -307,32 +301,8 @@ def service(sandbox: Any, base: ConnectWiseSettings, tmp_path_factory: pytest.Te
         CW_SITE=sandbox.url, CW_COMPANY_ID=base.company_id, CW_PUBLIC_KEY=base.public_key,
         CW_PRIVATE_KEY=base.private_key.get_secret_value(), CW_CLIENT_ID=base.client_id,
     )
-    log = data / "server.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "cli.py"), "serve", "--transport", "http", "--port", "0"],
-            env=environment, cwd=str(data), stdout=subprocess.DEVNULL, stderr=err,
-        )
-    try:
-        url = None
-        for _ in range(1200):  # a wait for the URL line, not a measurement
-            if (found := URL_LINE.search(log.read_text())) is not None:
-                url = found.group(1)
-                break
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        if url is None:
-            pytest.fail(f"the HTTP server did not start:\n{log.read_text()}")
+    with serving_http(data, environment) as url:
         yield Service(url, tokens)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
 
 class Human:
     """Accepts every write, once `together` people have been asked: with two, both calls are in flight (each

@@ -12,7 +12,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
@@ -26,10 +25,9 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from cli import main
+from http_serving import ROOT, serving_http
 from storage.audit import AuditLog
 
-ROOT = Path(__file__).resolve().parents[1]
-URL_LINE = re.compile(r"psa-copilot MCP server \(streamable HTTP\): (http://\S+/mcp)")
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,
@@ -53,35 +51,8 @@ def server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 @contextmanager
 def serving(data_dir: Path, host: str = "127.0.0.1", **extra: str) -> Iterator[str]:
-    """A running `serve --transport http` on a free port; its MCP URL (printed once it accepts connections)."""
-    log = data_dir / "server.log"
-    with log.open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "cli.py"), "serve", "--transport", "http", "--host", host, "--port", "0"],
-            env=server_env(data_dir, **extra),
-            cwd=str(data_dir),
-            stdout=subprocess.DEVNULL,
-            stderr=err,
-        )
-    try:
-        url = None
-        for _ in range(1200):  # a wait for the URL line, not a measurement
-            if (found := URL_LINE.search(log.read_text())) is not None:
-                url = found.group(1)
-                break
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        if url is None:
-            pytest.fail(f"the HTTP server did not start:\n{log.read_text()}")
+    with serving_http(data_dir, server_env(data_dir, **extra), host) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def add_technician(data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
