@@ -63,6 +63,12 @@ def _add_users(sub: Any) -> None:
     add_users_parser(sub)
 
 
+def _add_callbacks(sub: Any) -> None:
+    from callbacks.cli import add_callbacks_parser
+
+    add_callbacks_parser(sub)
+
+
 def _add_slack(sub: Any) -> None:
     from agent.slack.cli import add_slack_parser
 
@@ -83,6 +89,7 @@ COMMANDS: dict[str, Callable[[Any], None]] = {
     "eval": _add_eval,
     "demo": _add_demo,
     "users": _add_users,
+    "callbacks": _add_callbacks,
     "slack": _add_slack,
 }
 
@@ -147,6 +154,12 @@ def _run(args: argparse.Namespace) -> int:
         from identity.cli import run_users
 
         return run_users(args)
+    if args.command == "callbacks":
+        from callbacks.cli import run_callbacks
+        from server import check_settings
+
+        check_settings(psa=True)
+        return run_callbacks(args)
     if args.command == "slack":
         from agent.slack.cli import run_slack
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import math
 import os
 import selectors
 import signal
@@ -49,14 +50,16 @@ from mcp.server.mcpserver import MCPServer  # noqa: E402
 from catalog import CATALOG  # noqa: E402
 from guardrails.guard import WriteGuard  # noqa: E402
 from guardrails.policy import Policy, PolicyGuard  # noqa: E402
-from kb_index.settings import autosync_from_env, check_index_settings  # noqa: E402
+from kb_index.settings import autosync_from_env, check_index_settings, sync_interval_from_env  # noqa: E402
 from psa.provider import PSAProvider  # noqa: E402
 from settings import ConfigError, check_data_dir, data_dir, log_level_from_env, one_line  # noqa: E402
 from tools.acting import ActingMember  # noqa: E402
 from tools.common import AppState, KnowledgeBase  # noqa: E402
+from tools.hints import add_hint_resources  # noqa: E402
 from tools.listing import CompactListing  # noqa: E402
 
 if TYPE_CHECKING:
+    from callbacks.service import CallbackService
     from webapp.settings import HttpSettings
 from tools.readiness import Readiness, ReadinessGate  # noqa: E402
 from tools.registry import ToolSpec, implementation  # noqa: E402
@@ -200,7 +203,7 @@ def _start_indexer(state: AppState, stack: AsyncExitStack) -> None:
     from psa.connectwise.provider import ConnectWiseProvider
 
     if isinstance(state.provider, ConnectWiseProvider):
-        indexer = BackgroundIndexer(state.provider, state.knowledge.store)
+        indexer = BackgroundIndexer(state.provider, state.knowledge.store, interval_s=sync_interval_from_env())
         indexer.start()
         # Before the store closes: a batch being embedded finishes first.
         stack.push_async_callback(indexer.aclose)
@@ -285,6 +288,24 @@ async def open_state(policy: Policy, guard: WriteGuard) -> AsyncIterator[AppStat
         yield state
 
 
+async def receive_callbacks(state: AppState, service: CallbackService) -> None:
+    """Run the callback service on `state`'s PSA connection and index once they are open, until cancelled."""
+    assert state.readiness is not None
+    error = await state.readiness.wait(math.inf)
+    if error is not None or state.provider is None or state.site is None:
+        service.unavailable(f"the copilot cannot reach ConnectWise: {error}")
+        return
+    from psa.connectwise.provider import ConnectWiseProvider
+
+    if not isinstance(state.provider, ConnectWiseProvider):
+        service.unavailable("callbacks are a ConnectWise feature; this server talks to another product")
+        return
+    knowledge = state.knowledge
+    note = None if knowledge is not None else (state.knowledge_error or "this server has no knowledge index")
+    await service.run(state.site, state.provider, index=knowledge.store if knowledge else None,
+                      search=knowledge.search if knowledge else None, index_note=note)
+
+
 def _wants_knowledge(policy: Policy) -> bool:
     return any(s.toolset == "kb" and s.kind == "read" and implementation(s.name) for s in policy.allowed_specs())
 
@@ -331,6 +352,7 @@ def build_server(
 
     server: MCPServer[Any] = MCPServer(
         SERVER_NAME,
+        subscriptions=state.events if state is not None else None,
         title="PSA Copilot",
         version=package_version(),
         instructions=INSTRUCTIONS,
@@ -349,6 +371,7 @@ def build_server(
         fn = implementation(spec.name)
         if fn is not None:
             _add(server, spec, fn)
+    add_hint_resources(server)
     return server
 
 
@@ -402,15 +425,15 @@ def run_server(transport: Literal["stdio", "http"] = "stdio", host: str = "127.0
         return 2
     stderr_logging(log_level_from_env("INFO"))
     policy = Policy.from_env()
-    server = build_server(policy=policy, guard=WriteGuard.from_env(policy))
+    guard = WriteGuard.from_env(policy)
     exposed = [s.name for s in policy.allowed_specs() if implementation(s.name)]
     log.info("Policy: %s; tools: %s", policy.describe(), ", ".join(exposed) or "(none)")
     try:
         if listener is None:
-            anyio.run(_serve_stdio, server)
+            anyio.run(_serve_stdio, build_server(policy=policy, guard=guard))
         else:
             url = f"http://{_url_host(host)}:{listener.getsockname()[1]}/mcp"
-            anyio.run(_serve_http, server, listener, http, url)
+            anyio.run(_serve_http, guard, listener, http, url)
     except KeyboardInterrupt:  # Ctrl-C before the signal handlers were in place: nothing was open yet
         pass
     return 0
@@ -565,29 +588,43 @@ class _Uvicorn(uvicorn.Server):
         yield
 
 
-async def _serve_http(server: MCPServer, listener: socket.socket, http: HttpSettings, url: str) -> None:
-    """The MCP app behind Host/Origin checks and sign-in (webapp/), on the socket bound at start."""
+async def _serve_http(guard: WriteGuard, listener: socket.socket, http: HttpSettings, url: str) -> None:
+    """The MCP app behind Host/Origin checks and sign-in (webapp/), and the ConnectWise callback receiver, on
+    the socket bound at start. Both share one opened state: a callback updates the index the tools search."""
+    from callbacks.service import CallbackService
+    from tools.hints import McpHintSink
     from webapp.app import CopilotHttpApp, transport_security
     from webapp.auth import authenticator_for
 
     auth = authenticator_for(http.auth)
-    mcp_app = server.streamable_http_app(host=http.host, transport_security=transport_security(http))
-    config = uvicorn.Config(
-        CopilotHttpApp(mcp_app, http, auth), log_level="warning", timeout_graceful_shutdown=HTTP_GRACE_S
-    )
-    uv = _Uvicorn(config)
 
     async def serve() -> None:
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(_announce, uv, url)
-                await uv.serve(sockets=[listener])
+            async with open_state(guard.policy, guard) as state, anyio.create_task_group() as tg:
+                server = build_server(policy=guard.policy, guard=guard, state=state)
+                callbacks = CallbackService(sinks=[McpHintSink(state.events)])
+                mcp_app = server.streamable_http_app(host=http.host, transport_security=transport_security(http))
+                config = uvicorn.Config(
+                    CopilotHttpApp(mcp_app, http, auth, callbacks=callbacks.endpoint),
+                    log_level="warning", timeout_graceful_shutdown=HTTP_GRACE_S,
+                )
+                uv.append(_Uvicorn(config))
+                uv[0].should_exit = stopping
+                tg.start_soon(receive_callbacks, state, callbacks)
+                tg.start_soon(_announce, uv[0], url)
+                await uv[0].serve(sockets=[listener])
                 tg.cancel_scope.cancel()
         finally:
             await auth.aclose()
 
+    uv: list[_Uvicorn] = []
+    stopping = False
+
     def stop() -> None:
-        uv.should_exit = True
+        nonlocal stopping
+        stopping = True  # a signal before uvicorn exists stops it as soon as it does
+        if uv:
+            uv[0].should_exit = True
 
     await until_stopped(serve, stop)
 

@@ -57,13 +57,17 @@ class BackgroundIndexer:
     yielding one (opened for the sync and closed after it)."""
 
     def __init__(self, provider: ConnectWiseProvider | ProviderFactory, store: KnowledgeStore, *,
-                 full: bool = False) -> None:
+                 full: bool = False, interval_s: float | None = None) -> None:
         self._provider = provider
         self.store = store
         self.full = full
+        self.interval_s = interval_s
+        """Seconds between syncs after the first (incremental ones); None: the first only."""
         self.report: SyncReport | None = None
         self._task: asyncio.Task[None] | None = None
         self._status = IndexStatus(state="idle", last_sync=store.last_sync())
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     @property
     def status(self) -> IndexStatus:
@@ -76,16 +80,33 @@ class BackgroundIndexer:
         return self.store.last_sync() is not None
 
     def start(self) -> asyncio.Task[None]:
-        """Schedule a sync in the running loop and return at once; a sync already running is reused."""
+        """Schedule a sync (and, with `interval_s`, the ones after it) in the running loop and return at once; a
+        task already running is reused."""
         if self._task is None or self._task.done():
             self._status = IndexStatus(state="indexing", last_sync=self.store.last_sync())
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="kb-index-sync")
+            self._idle.clear()
+            self._task = asyncio.get_running_loop().create_task(self._loop(), name="kb-index-sync")
         return self._task
 
     async def wait(self) -> IndexStatus:
-        if self._task is not None:
-            await asyncio.shield(self._task)
+        """Once the sync under way (if any) has finished."""
+        if self._task is not None and not self._task.done():
+            idle = asyncio.create_task(self._idle.wait())
+            await asyncio.wait({idle, self._task}, return_when=asyncio.FIRST_COMPLETED)
+            idle.cancel()
         return self.status
+
+    async def _loop(self) -> None:
+        while True:
+            self._idle.clear()
+            try:
+                await self._run()
+            finally:
+                self._idle.set()
+            if self.interval_s is None:
+                return
+            await asyncio.sleep(self.interval_s)
+            self.full = False  # a first `full` pass re-checked everything; the ones after follow changes
 
     async def aclose(self) -> None:
         """Cancel a running sync (for server shutdown). A batch already being embedded finishes first, so

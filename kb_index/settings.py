@@ -1,6 +1,7 @@
 """The knowledge index's settings, read without loading chromadb or the model (the server checks them before it
-answers the MCP handshake): COPILOT_EMBEDDINGS, which embedding backend builds the vectors, and
-COPILOT_KB_AUTOSYNC, whether the server syncs the index by itself."""
+answers the MCP handshake): COPILOT_EMBEDDINGS, which embedding backend builds the vectors,
+COPILOT_KB_AUTOSYNC, whether the server syncs the index by itself, and COPILOT_KB_SYNC_INTERVAL_SECONDS, how often
+it syncs again after the first."""
 
 from __future__ import annotations
 
@@ -36,6 +37,24 @@ def autosync_from_env(embedded: bool) -> bool:
     return embedded
 
 
+DEFAULT_SYNC_INTERVAL_S = 900
+MIN_SYNC_INTERVAL_S, MAX_SYNC_INTERVAL_S = 30, 86_400
+
+
+def sync_interval_from_env() -> float | None:
+    """COPILOT_KB_SYNC_INTERVAL_SECONDS: seconds between the background syncs after the first (default 900);
+    0: only the one at start. Callbacks keep the index current between syncs; the periodic sync catches what a
+    lost callback missed."""
+    raw = (os.environ.get("COPILOT_KB_SYNC_INTERVAL_SECONDS") or "").strip()
+    if not raw:
+        return float(DEFAULT_SYNC_INTERVAL_S)
+    if not raw.isdigit() or (int(raw) != 0 and not MIN_SYNC_INTERVAL_S <= int(raw) <= MAX_SYNC_INTERVAL_S):
+        raise ValueError(f"COPILOT_KB_SYNC_INTERVAL_SECONDS={raw!r}: use 0 (sync only at start) or a whole number "
+                         f"of seconds from {MIN_SYNC_INTERVAL_S} to {MAX_SYNC_INTERVAL_S:,}")
+    return float(raw) or None
+
+
 def check_index_settings() -> None:
     """ValueError (one line) on a bad knowledge-index setting."""
     embedding_backend_from_env()
+    sync_interval_from_env()

@@ -180,6 +180,11 @@ class KnowledgeStore:
         """doc id -> content hash, for deciding what a sync must rewrite."""
         return dict(self._query("SELECT id, hash FROM documents WHERE kind = ?", (kind,)))
 
+    def hash_of(self, kind: Kind, doc_id: str) -> str | None:
+        """One document's content hash (a callback's refresh of one record), None when it is not stored."""
+        rows = self._query("SELECT hash FROM documents WHERE kind = ? AND id = ?", (kind, doc_id))
+        return rows[0][0] if rows else None
+
     def version(self, kind: Kind) -> int:
         """Bumped by every write that changes the kind's documents: searchers rebuild BM25 when it moves."""
         return int(self._query("SELECT version FROM kinds WHERE kind = ?", (kind,))[0][0])

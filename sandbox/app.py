@@ -1,4 +1,5 @@
-"""Routes: the ConnectWise REST surface under /v4_6_release/apis/3.0 and the /__sandbox control endpoints."""
+"""Routes: the ConnectWise REST surface under /v4_6_release/apis/3.0, the callback key endpoint, and the
+/__sandbox control endpoints."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sandbox.auth import AuthMiddleware
+from sandbox.callbacks import KEY_PATH, Action, CallbackDispatcher, CallbackFaultRule
 from sandbox.errors import ApiError, ErrorBody, bad_request, conflict, error_response, field_error, not_found
 from sandbox.faults import FaultRule, Faults, RequestLog
 from sandbox.query import (
@@ -60,11 +62,16 @@ def _parent_id(request: Request) -> int | None:
     return request.path_params.get("parent_id")
 
 
+def _site_root(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
 class Api:
     """Binds the store to request handlers; one instance per running sandbox."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, callbacks: CallbackDispatcher) -> None:
         self.store = store
+        self.callbacks = callbacks
         self.resources: dict[str, Resource] = {name: cls(store)
                                                for name, cls in {**RESOURCES, **LOOKUP_RESOURCES}.items()}
 
@@ -129,7 +136,7 @@ class Api:
     def create_endpoint(self, resource: str):
         async def endpoint(request: Request) -> Response:
             body = await _json_body(request)
-            doc = await run_in_threadpool(self.resources[resource].create, body, _parent_id(request))
+            doc = await run_in_threadpool(self._create, request, resource, body)
             return CwJSON(hide_write_only(resource, doc), status_code=201,
                           headers={"Location": f"{_base_url(request)}/{doc['id']}"})
         return endpoint
@@ -143,12 +150,48 @@ class Api:
                 fields = request.query_params.get("fields")
                 return CwJSON(project(hide_write_only(resource, doc), fields, FieldResolver(self.store, resource)))
             if request.method == "DELETE":
-                await run_in_threadpool(rules.delete, id_, parent_id)
+                await run_in_threadpool(self._delete, request, resource, id_, parent_id)
                 return Response(status_code=204)
             body = await _json_body(request)
-            action = rules.patch if request.method == "PATCH" else rules.replace
-            return CwJSON(hide_write_only(resource, await run_in_threadpool(action, id_, body, parent_id)))
+            doc = await run_in_threadpool(self._update, request, resource, id_, body, parent_id)
+            return CwJSON(hide_write_only(resource, doc))
         return endpoint
+
+    # writes, each told to the callbacks once committed -------------------------------------------------
+
+    def _create(self, request: Request, resource: str, body: Any) -> Doc:
+        parent_id = _parent_id(request)
+        doc = self.resources[resource].create(body, parent_id)
+        self._changed(request, resource, "added", doc, parent_id)
+        return doc
+
+    def _update(self, request: Request, resource: str, id_: int, body: Any, parent_id: int | None) -> Doc:
+        rules = self.resources[resource]
+        doc = (rules.patch if request.method == "PATCH" else rules.replace)(id_, body, parent_id)
+        self._changed(request, resource, "updated", doc, parent_id)
+        return doc
+
+    def _delete(self, request: Request, resource: str, id_: int, parent_id: int | None) -> None:
+        # One transaction, so the state a deleted callback carries is the one that was deleted.
+        with self.store.transaction():
+            before = self.store.get(resource, id_, parent_id=parent_id)
+            self.resources[resource].delete(id_, parent_id)
+        if before is not None:
+            self._changed(request, resource, "deleted", before, parent_id)
+
+    def _changed(self, request: Request, resource: str, action: Action, doc: Doc, parent_id: int | None) -> None:
+        rules = self.resources[resource]
+        if rules.touches_parent and rules.parent_resource is not None and parent_id is not None:
+            self._parent_changed(request, rules.parent_resource, parent_id)
+        else:
+            self.callbacks.emit(from_url=_site_root(request), resource=resource, action=action, doc=doc)
+
+    def _parent_changed(self, request: Request, resource: str, id_: int) -> None:
+        """A change below a record (a ticket's note or configuration) is an update of the record, as
+        ConnectWise reports it."""
+        doc = self.store.get(resource, id_)
+        if doc is not None:
+            self.callbacks.emit(from_url=_site_root(request), resource=resource, action="updated", doc=doc)
 
     # ticket sub-collections with their own shapes ---------------------------------------------------
 
@@ -187,7 +230,9 @@ class Api:
 
     async def add_ticket_configuration(self, request: Request) -> Response:
         body = await _json_body(request)
-        ref = await run_in_threadpool(self._link_configuration, request.path_params["parent_id"], body)
+        ticket_id = request.path_params["parent_id"]
+        ref = await run_in_threadpool(self._link_configuration, ticket_id, body)
+        await run_in_threadpool(self._parent_changed, request, "tickets", ticket_id)
         return CwJSON(ref, status_code=201)
 
     def _link_configuration(self, ticket_id: int, body: Any) -> Doc:
@@ -217,6 +262,7 @@ class Api:
             raise not_found(f"Configuration {config_id} is not attached to ticket {ticket_id}")
         if request.method == "DELETE":
             self.store.delete("ticket_configurations", links[0]["id"])
+            self._parent_changed(request, "tickets", ticket_id)
             return Response(status_code=204)
         return CwJSON(configuration_ref(config))
 
@@ -290,7 +336,19 @@ def _api_routes(api: Api) -> list[BaseRoute]:
     return routes
 
 
-def _control_routes(faults: Faults, log: RequestLog) -> list[BaseRoute]:
+def _callback_key_route(callbacks: CallbackDispatcher) -> BaseRoute:
+    """ConnectWise serves the signing key outside the API, without auth: a receiver holds no API keys."""
+    def endpoint(request: Request) -> Response:
+        raw = request.query_params.get("id", "")
+        key = callbacks.keys.get(int(raw)) if raw.isdigit() else None
+        if key is None:
+            raise not_found(f"Callback key {raw!r} was not found")
+        return JSONResponse({"signing_key": key})
+
+    return Route(KEY_PATH, endpoint, methods=["GET"])
+
+
+def _control_routes(faults: Faults, log: RequestLog, callbacks: CallbackDispatcher) -> list[BaseRoute]:
     async def faults_endpoint(request: Request) -> Response:
         if request.method == "POST":
             try:
@@ -309,9 +367,33 @@ def _control_routes(faults: Faults, log: RequestLog) -> list[BaseRoute]:
             return Response(status_code=204)
         return JSONResponse([e.model_dump() for e in log.entries()])
 
+    async def callback_faults_endpoint(request: Request) -> Response:
+        if request.method == "POST":
+            try:
+                rule = callbacks.faults.add(CallbackFaultRule.model_validate(await _json_body(request)))
+            except PydanticValidationError as exc:
+                raise bad_request(f"Invalid callback fault rule: {exc.errors()[0]['msg']}") from None
+            return JSONResponse(rule.model_dump(), status_code=201)
+        if request.method == "DELETE":
+            callbacks.faults.clear()
+            return Response(status_code=204)
+        return JSONResponse([r.model_dump() for r in callbacks.faults.rules()])
+
+    async def callback_deliveries_endpoint(request: Request) -> Response:
+        if request.method == "DELETE":
+            callbacks.clear_deliveries()
+            return Response(status_code=204)
+        return JSONResponse([d.model_dump() for d in callbacks.deliveries()])
+
+    def callback_key_endpoint(request: Request) -> Response:
+        return JSONResponse(callbacks.rotate_key().model_dump(), status_code=201)
+
     return [
         Route("/__sandbox/faults", faults_endpoint, methods=["GET", "POST", "DELETE"]),
         Route("/__sandbox/requests", requests_endpoint, methods=["GET", "DELETE"]),
+        Route("/__sandbox/callback-faults", callback_faults_endpoint, methods=["GET", "POST", "DELETE"]),
+        Route("/__sandbox/callback-deliveries", callback_deliveries_endpoint, methods=["GET", "DELETE"]),
+        Route("/__sandbox/callback-key", callback_key_endpoint, methods=["POST"]),
     ]
 
 
@@ -348,11 +430,11 @@ class StripTrailingSlash:
         await self.app(scope, receive, send)
 
 
-def build_app(store: Store, faults: Faults, log: RequestLog) -> Starlette:
+def build_app(store: Store, faults: Faults, log: RequestLog, callbacks: CallbackDispatcher) -> Starlette:
     """The Starlette app (without the fault layer, which `sandbox.runner` wraps around it)."""
-    api = Api(store)
+    api = Api(store, callbacks)
     return Starlette(
-        routes=[*_api_routes(api), *_control_routes(faults, log)],
+        routes=[*_api_routes(api), _callback_key_route(callbacks), *_control_routes(faults, log, callbacks)],
         middleware=[Middleware(StripTrailingSlash), Middleware(AuthMiddleware, prefix=API_PREFIX, store=store)],
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _server_error},
     )

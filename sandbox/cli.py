@@ -11,6 +11,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sandbox.app import API_PREFIX
 from sandbox.auth import CLIENT_ID, COMPANY_ID, PRIVATE_KEY, PUBLIC_KEY
+from sandbox.callbacks import CallbackDispatcher
 from sandbox.embedded import db_path as default_db_path
 from sandbox.faults import Faults, RequestLog
 from sandbox.runner import build_server, open_store
@@ -32,7 +33,8 @@ def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -
         task = progress.add_task(str(db_path), total=None)
         store = open_store(db_path, seed, tickets, progress=lambda n: progress.update(task, completed=n))
     faults, log = Faults(), RequestLog()
-    server = build_server(store, faults, log, host, port)
+    callbacks = CallbackDispatcher(store)
+    server = build_server(store, faults, log, callbacks, host, port)
     site = f"http://{host}:{port}"
     token = base64.b64encode(f"{COMPANY_ID}+{PUBLIC_KEY}:{PRIVATE_KEY}".encode()).decode()
     # Plain print: these lines are meant to be copied, so no rich wrapping or markup.
@@ -42,10 +44,12 @@ def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -
     print(f"  curl -H 'Authorization: Basic {token}' -H 'clientId: {CLIENT_ID}' "
           f"'{site}{API_PREFIX}/service/tickets?pageSize=5'")
     print("Press Ctrl-C to stop.", flush=True)
+    callbacks.start()
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
+        callbacks.stop()
         store.close()
     return 0

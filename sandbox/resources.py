@@ -603,6 +603,8 @@ CALLBACK_LEVELS: dict[str, tuple[str, ...]] = {
     "Configuration": ("Owner", "Type"),
     "Contact": ("Owner", "Type"),
     "Invoice": ("Owner",),
+    # Not in the guide's changelog; the sandbox sends it so that the copilot's index can follow KB edits.
+    "KnowledgeBaseArticle": ("Owner",),
     "Opportunity": ("Owner", "Status"),
     "Project": ("Owner", "Board", "Status"),
     "Ticket": ("Owner", "Board", "Status", "ProjectBoard", "ProjectStatus"),

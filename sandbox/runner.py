@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -12,6 +13,7 @@ import uvicorn
 
 from sandbox import embedded
 from sandbox.app import API_PREFIX, build_app
+from sandbox.callbacks import DEFAULT_RETRY_DELAYS, CallbackDispatcher
 from sandbox.faults import FaultMiddleware, Faults, RequestLog
 from sandbox.seeding import Progress, seed_if_empty
 from sandbox.store import Store
@@ -19,8 +21,9 @@ from sandbox.store import Store
 _START_TIMEOUT = 30.0
 
 
-def build_server(store: Store, faults: Faults, log: RequestLog, host: str, port: int) -> uvicorn.Server:
-    app = FaultMiddleware(build_app(store, faults, log), faults, log, API_PREFIX)
+def build_server(store: Store, faults: Faults, log: RequestLog, callbacks: CallbackDispatcher, host: str,
+                 port: int) -> uvicorn.Server:
+    app = FaultMiddleware(build_app(store, faults, log, callbacks), faults, log, API_PREFIX)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off", access_log=False)
     return uvicorn.Server(config)
 
@@ -32,21 +35,25 @@ def open_store(db_path: Path | None, seed: int, tickets: int, progress: Progress
 
 
 class RunningSandbox:
-    """A live sandbox. `url` is the site root (what CW_SITE is set to); `api_base` adds the API prefix."""
+    """A live sandbox. `url` is the site root (what CW_SITE is set to); `api_base` adds the API prefix;
+    `callbacks` delivers the callback entries' payloads."""
 
     def __init__(self, server: uvicorn.Server, thread: threading.Thread, store: Store, faults: Faults,
-                 requests: RequestLog, url: str) -> None:
+                 requests: RequestLog, callbacks: CallbackDispatcher, url: str) -> None:
         self._server = server
         self._thread = thread
         self.store = store
         self.faults = faults
         self.requests = requests
+        self.callbacks = callbacks
         self.url = url
         self.api_base = url + API_PREFIX
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=10)
+        # After the server: a request still being served may emit, and the sender must not outlive the store.
+        self.callbacks.stop()
         self.store.close()
 
     def __enter__(self) -> RunningSandbox:
@@ -58,11 +65,15 @@ class RunningSandbox:
 
 
 def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | None = None, seed: int = 42,
-                  tickets: int = embedded.DEFAULT_TICKETS) -> RunningSandbox:
-    """Open (and on first use seed) the database, serve it, and return once it accepts connections."""
+                  tickets: int = embedded.DEFAULT_TICKETS,
+                  callback_retry_delays: Sequence[float] | None = None) -> RunningSandbox:
+    """Open (and on first use seed) the database, serve it, and return once it accepts connections.
+    `callback_retry_delays`: the waits between delivery attempts of a callback (default 0.5, 1, 2, 4, 8 s)."""
     store = open_store(Path(db_path) if db_path is not None else None, seed, tickets)
     faults, log = Faults(), RequestLog()
-    server = build_server(store, faults, log, host, port)
+    callbacks = CallbackDispatcher(store, DEFAULT_RETRY_DELAYS if callback_retry_delays is None
+                                   else callback_retry_delays)
+    server = build_server(store, faults, log, callbacks, host, port)
     # Binding here, not in uvicorn, is what lets port 0 report the port the OS actually chose.
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name it, and without it every kept-alive
     # response waits ~40 ms for the client's delayed ACK.
@@ -72,11 +83,13 @@ def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | Non
     actual_port = sock.getsockname()[1]
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cw-sandbox", daemon=True)
     thread.start()
+    callbacks.start()
     deadline = time.monotonic() + _START_TIMEOUT
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
+            callbacks.stop()
             store.close()
             raise RuntimeError("the sandbox server failed to start")
         time.sleep(0.01)
     url_host = f"[{host}]" if ":" in host else host
-    return RunningSandbox(server, thread, store, faults, log, f"http://{url_host}:{actual_port}")
+    return RunningSandbox(server, thread, store, faults, log, callbacks, f"http://{url_host}:{actual_port}")

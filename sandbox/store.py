@@ -85,6 +85,8 @@ TABLES: dict[str, Table] = {t.name: t for t in (
         Index("timeStart", False), _LAST_UPDATED,
     )),
     Table("callbacks"),
+    # Callback signing keys (sandbox/callbacks.py), kept across restarts so earlier payloads still verify.
+    Table("callback_keys"),
     Table("schedule_entries", indexes=(
         Index("member/identifier", True), Index("dateStart", False), Index("objectId", False),
     )),

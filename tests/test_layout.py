@@ -8,7 +8,8 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("psa", "tools", "guardrails", "kb_index", "agent", "sandbox", "prompts", "analysis", "identity", "storage", "webapp")
+PACKAGES = ("psa", "tools", "guardrails", "kb_index", "agent", "sandbox", "prompts", "analysis", "identity", "storage", "webapp",
+            "callbacks")
 MODULES = ("catalog", "cli", "server", "settings")
 
 
@@ -61,6 +62,16 @@ def test_guardrails_judge_the_catalogue_without_importing_tools() -> None:
     assert "tools" not in graph["guardrails"]
     assert graph["catalog"] <= set(), graph["catalog"]
     assert graph["storage"] <= {"settings"}, graph["storage"]  # the bottom: state behind one small module
+
+
+def test_callbacks_sit_below_the_front_ends() -> None:
+    # The receiver and worker serve the HTTP server and the Slack bot alike, so they import neither (nor tools/,
+    # whose hint resources read what the worker stores).
+    assert not graph_of("callbacks") & {"tools", "webapp", "agent", "server", "cli"}, graph_of("callbacks")
+
+
+def graph_of(top: str) -> set[str]:
+    return _imports()[top]
 
 
 def test_every_write_tool_is_one_module_of_tools_writes() -> None:

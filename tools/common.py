@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
@@ -66,6 +67,8 @@ class AppState:
     pool: ProviderPool | None = None
     """Technicians' own-key providers (tools/acting.py); opened with the server's provider, whose `own` it is.
     None: every call uses `provider`."""
+    events: InMemorySubscriptionBus = field(default_factory=InMemorySubscriptionBus)
+    """Resource updates for MCP clients listening (`subscriptions/listen`): new ticket hints are published here."""
 
 
 def provider_of(ctx: Context) -> PSAProvider:

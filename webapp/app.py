@@ -3,6 +3,8 @@
     GET /health                                  200 {"status": "ok"}, always open (load balancers, probes)
     every other request                          Host and Origin checked (421 / 403), on every bind address
     /.well-known/oauth-protected-resource[/mcp]  RFC 9728 metadata naming the issuer (oidc mode)
+    POST /connectwise/callbacks                  ConnectWise's callbacks: no bearer token (ConnectWise cannot send
+                                                 one), the payload's signature instead (callbacks/receiver.py)
     everything else                              a signed-in technician (401 with WWW-Authenticate / 403;
                                                  503 when the OIDC issuer cannot be reached), then the MCP app
                                                  with the Identity on the request's state
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -19,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from callbacks.receiver import CALLBACK_PATH
 from identity.context import STATE_KEY
 from webapp.auth import Authenticator, NotATechnician, NotSignedIn, SignInUnavailable, bearer_of
 from webapp.settings import HttpSettings
@@ -39,8 +43,10 @@ def transport_security(http: HttpSettings) -> TransportSecuritySettings:
 
 
 class CopilotHttpApp:
-    def __init__(self, mcp_app: ASGIApp, http: HttpSettings, auth: Authenticator, mcp_path: str = "/mcp") -> None:
+    def __init__(self, mcp_app: ASGIApp, http: HttpSettings, auth: Authenticator, mcp_path: str = "/mcp", *,
+                 callbacks: Callable[[Request], Awaitable[Response]] | None = None) -> None:
         self.mcp_app = mcp_app
+        self.callbacks = callbacks
         self.auth = auth
         self.mcp_path = mcp_path
         self._origin_check = TransportSecurityMiddleware(transport_security(http))
@@ -56,6 +62,13 @@ class CopilotHttpApp:
         refused = await self._origin_check.validate_request(request, is_post=False)
         if refused is not None:
             await refused(scope, receive, send)
+            return
+        if scope["path"] == CALLBACK_PATH and self.callbacks is not None:
+            if request.method != "POST":
+                await JSONResponse({"error": "POST a ConnectWise callback here"}, status_code=405,
+                                   headers={"Allow": "POST"})(scope, receive, send)
+                return
+            await (await self.callbacks(request))(scope, receive, send)
             return
         if scope["path"] in (METADATA_PATH, METADATA_PATH + self.mcp_path):
             await self._metadata(request)(scope, receive, send)

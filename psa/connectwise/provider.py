@@ -12,6 +12,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, TypeVar
 
+from psa.connectwise.callbacks import CALLBACKS, CallbackEntry, CallbackEntryCreate
 from psa.connectwise.client import ConnectWiseClient
 from psa.connectwise.conditions import C, Condition, Raw, order_by
 from psa.connectwise.errors import ConnectWiseNotFoundError, ConnectWisePermissionError
@@ -311,6 +312,25 @@ class ConnectWiseProvider:
     async def get_member_by_identifier(self, identifier: str) -> Member | None:
         result = await self.client.list(MEMBERS, Member, conditions=C.field("identifier") == identifier, page_size=2)
         return result.items[0] if result.items else None
+
+    # ---- callbacks (psa-copilot callbacks, the callback receiver) ------------------------------------------
+
+    async def list_callbacks(self) -> list[CallbackEntry]:
+        result = await self.client.list(CALLBACKS, CallbackEntry, order_by=order_by("id"), page_size=MAX_PAGE_SIZE)
+        return result.items
+
+    async def get_callback(self, callback_id: int) -> CallbackEntry:
+        return await self.client.get(f"{CALLBACKS}/{_record_id(callback_id)}", CallbackEntry)
+
+    async def create_callback(self, entry: CallbackEntryCreate) -> CallbackEntry:
+        return await self.client.post(CALLBACKS, entry, CallbackEntry)
+
+    async def activate_callback(self, callback_id: int) -> CallbackEntry:
+        ops = [PatchOperation(op="replace", path="inactiveFlag", value=False)]
+        return await self.client.patch(f"{CALLBACKS}/{_record_id(callback_id)}", ops, CallbackEntry)
+
+    async def delete_callback(self, callback_id: int) -> None:
+        await self.client.delete(f"{CALLBACKS}/{_record_id(callback_id)}")
 
     # ---- knowledge base -------------------------------------------------------------------------------------
 
