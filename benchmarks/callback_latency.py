@@ -107,8 +107,8 @@ async def _poll(client: Any, closed: dict[int, tuple[int, float]], total: int, f
 
 def _side(name: str, found: dict[int, float]) -> Side:
     values = sorted(found.values())
-    return Side(name=name, found=len(values), p50_s=round(percentile(values, 0.5), 2),
-                p95_s=round(percentile(values, 0.95), 2), max_s=round(values[-1], 2))
+    return Side(name=name, found=len(values), p50_s=round(percentile(values, 50), 2),
+                p95_s=round(percentile(values, 95), 2), max_s=round(values[-1], 2))
 
 
 async def _measure(rest: httpx.AsyncClient, callbacks_url: str, sync_url: str, closes: int,

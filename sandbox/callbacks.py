@@ -29,6 +29,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -46,6 +47,7 @@ KEY_PATH = "/v4_6_release/system/callbackkey/index.rails"
 KEY_TABLE = "callback_keys"
 SIGNATURE_HEADER = "x-content-signature"
 DEFAULT_RETRY_DELAYS: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0, 8.0)
+DELIVERIES_KEPT = 10_000
 SEND_TIMEOUT = 5.0
 # A held (reorder) payload goes out anyway when nothing follows it, so a quiet sandbox never keeps it.
 REORDER_HOLD = 2.0
@@ -253,7 +255,8 @@ class CallbackDispatcher:
         self._in_flight = False
         self._stopping = False
         self._seq = 0
-        self._log: list[CallbackDelivery] = []
+        # Bounded: a sandbox left running keeps sending, and the log is for looking at recent deliveries.
+        self._log: deque[CallbackDelivery] = deque(maxlen=DELIVERIES_KEPT)
         self._thread = threading.Thread(target=self._run, name="cw-sandbox-callbacks", daemon=True)
 
     # control ------------------------------------------------------------------------------------

@@ -204,9 +204,26 @@ def test_not_a_payload_is_a_bad_request(served: Served) -> None:
     assert httpx.get(served.receiver).status_code == 405
 
 
-def test_the_receiver_needs_no_bearer_token_but_mcp_does_not_open_with_it(served: Served) -> None:
-    # The callback path is outside sign-in (ConnectWise has no token); the rest of the app is unchanged.
-    assert httpx.get(served.mcp_url.removesuffix("/mcp") + "/health").status_code == 200
+def test_the_receiver_is_outside_sign_in_and_mcp_is_not(served: Served, tmp_path: Path) -> None:
+    # ConnectWise cannot send a bearer token: with COPILOT_AUTH=tokens the callback path still answers on the
+    # payload's own merits (a forged one is refused for its signature), while /mcp wants a token.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CW_", "COPILOT_", "OPENAI_"))}
+    env.update(COPILOT_DATA_DIR=str(tmp_path), COPILOT_AUTH="tokens", COPILOT_TOOLSETS="tickets",
+               COPILOT_KB_AUTOSYNC="0", CW_SITE=served.sandbox.url, CW_COMPANY_ID="sandbox",
+               CW_PUBLIC_KEY="sandbox-public", CW_PRIVATE_KEY="sandbox-private", CW_CLIENT_ID="sandbox-client")
+    key_url, _key = _sandbox_key(served)
+    body = _payload(key_url, 5)
+    with serving_http(tmp_path, env) as url:
+        receiver = url.removesuffix("/mcp") + "/connectwise/callbacks"
+        assert httpx.post(url, json={}, timeout=30).status_code == 401
+
+        def forged() -> int:
+            return httpx.post(receiver, content=body, headers={"x-content-signature": "AAAA"}, timeout=30).status_code
+
+        deadline = time.monotonic() + WAIT_S
+        while (status := forged()) == 503 and time.monotonic() < deadline:  # 503 until its PSA connection is open
+            time.sleep(0.2)
+        assert status == 401
 
 
 # ---- what a callback does -----------------------------------------------------------------------------------
