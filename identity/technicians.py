@@ -1,5 +1,5 @@
-"""The technicians service: who a bearer token, an email or a Slack id belongs to, and their own ConnectWise
-keys, decrypted only when asked for; plus the changes `psa-copilot users` makes.
+"""The technicians service: who a bearer token, an email, a Slack id or a ConnectWise member identifier belongs
+to, and their own ConnectWise keys, decrypted only when asked for; plus the changes `psa-copilot users` makes.
 
 Synchronous (SQLite, a connection per call): the server calls it from a worker thread.
 """
@@ -77,6 +77,10 @@ class Technicians:
     def lookup_by_slack_id(self, slack_id: str) -> Technician | None:
         return self.store.by_slack_id(slack_id.strip())
 
+    def lookup_by_member(self, member: str) -> Technician | None:
+        """The technician with this ConnectWise member identifier (any case; the first by email if several)."""
+        return self.store.by_member(member.strip())
+
     def keys_for(self, email: str) -> ConnectWiseKeys | None:
         """Their ConnectWise key pair, decrypted; None when none was set. KeysUnreadable when the Fernet key
         changed; ConfigError when COPILOT_SECRET_KEY is bad."""
@@ -142,6 +146,10 @@ def lookup_by_email(email: str) -> Technician | None:
 
 def lookup_by_slack_id(slack_id: str) -> Technician | None:
     return Technicians().lookup_by_slack_id(slack_id)
+
+
+def lookup_by_member(member: str) -> Technician | None:
+    return Technicians().lookup_by_member(member)
 
 
 def keys_for(email: str) -> ConnectWiseKeys | None:

@@ -2,7 +2,8 @@
 own ConnectWise key pair (the private key only as ciphertext: identity/keys.py encrypts it before it gets here).
 
 Emails are the key, stored lower-cased. A technician's token hash and Slack id are unique when set, so a lookup
-by either finds at most one person.
+by either finds at most one person. A member identifier is not unique (two emails may share one ConnectWise
+login), so a lookup by member takes the first by email.
 """
 
 from __future__ import annotations
@@ -99,6 +100,10 @@ class TechnicianStore:
 
     def by_slack_id(self, slack_id: str) -> Technician | None:
         return self._one("slack_id = ?", slack_id)
+
+    def by_member(self, member: str) -> Technician | None:
+        """Case-insensitive, as ConnectWise compares identifiers; the first by email when several share it."""
+        return self._one("member = ? COLLATE NOCASE ORDER BY email LIMIT 1", member)
 
     def list(self) -> builtins.list[Technician]:  # builtins: `list` is this method inside the class
         """By email."""

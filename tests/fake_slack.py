@@ -1,5 +1,6 @@
 """A fake Slack on loopback for the bot's tests: the Web API methods the bot calls (recorded, in order) and
-Socket Mode's websocket.
+Socket Mode's websocket. `users.info` and `users.lookupByEmail` answer from `slack.users`; `conversations.open`
+gives a user's DM the channel id `D<user id>`.
 
     with running_fake_slack() as slack:
         slack.users["U1"] = {"name": "ana", "real_name": "Ana Admin", "profile": {"email": "ana@msp.example"}}
@@ -133,6 +134,18 @@ def _app(slack: FakeSlack) -> Starlette:
             if user is None:
                 return JSONResponse({"ok": False, "error": "user_not_found"})
             return JSONResponse({"ok": True, "user": {"id": params.get("user"), **user}})
+        if method == "users.lookupByEmail":
+            email = str(params.get("email") or "").lower()
+            found = next((uid for uid, u in slack.users.items() if (u.get("profile") or {}).get("email", "").lower() == email), None)
+            if found is None:
+                return JSONResponse({"ok": False, "error": "users_not_found"})
+            return JSONResponse({"ok": True, "user": {"id": found, **slack.users[found]}})
+        if method == "conversations.open":
+            # A DM's channel id, stable per user as Slack's is: D + the user id.
+            user = str(params.get("users") or "").split(",")[0]
+            if user not in slack.users:
+                return JSONResponse({"ok": False, "error": "user_not_found"})
+            return JSONResponse({"ok": True, "channel": {"id": f"D{user}"}})
         if method == "chat.postMessage":
             return JSONResponse({"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"ts": ts, "text": params.get("text")}})
         if method == "chat.update":

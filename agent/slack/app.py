@@ -1,6 +1,7 @@
 """The bolt app: Slack's events, button presses and `/psa`, each acknowledged at once and handed to the bot's
 event loop (Slack wants an answer within 3 s; a turn takes longer). The work lives in conversations.py,
-approvals.py and commands.py; this module only routes.
+approvals.py and commands.py; this module only routes. A new ticket's hints (hints.py) carry an *Open in a
+thread* button: pressing it starts the agent on that ticket in the thread under the hint message.
 
 Retried deliveries are dropped by event id, and a message seen twice (an @mention arrives both as
 `app_mention` and as `message`) runs once, keyed by its channel and ts.
@@ -12,7 +13,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -25,7 +26,7 @@ from slack_sdk import WebClient
 
 from agent.slack import commands, render
 from agent.slack.approvals import Approvals
-from agent.slack.conversations import Conversations, Where
+from agent.slack.conversations import REFUSAL, Conversations, Where
 from agent.slack.mcp import SharedServer
 from agent.slack.people import who_is
 from agent.slack.web import SlackOut
@@ -69,7 +70,8 @@ class Bot:
         self._seen = _Seen()
 
     def spawn(self, fn: Callable[..., Awaitable[None]], *args: Any) -> None:
-        """Run `fn(*args)` on the bot's loop in the background; its failure is logged, never fatal."""
+        """Run `fn(*args)` on the bot's loop in the background and return at once; its failure is logged, never
+        fatal."""
 
         async def guarded() -> None:
             try:
@@ -77,7 +79,12 @@ class Bot:
             except Exception:  # noqa: BLE001 - one failed reply must not stop the bot
                 log.exception("a Slack handler failed")
 
-        self.portal.call(self.tasks.start_soon, guarded)
+        self.portal.call(self._start, guarded)
+
+    def _start(self, fn: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        # Not portal.call(tasks.start_soon, ...): start_soon returns an awaitable task handle (anyio 4.14+), and
+        # portal.call would wait for the whole task, holding bolt's listener thread (or the caller) until it ends.
+        self.tasks.start_soon(fn)
 
     # ---- messages
 
@@ -121,6 +128,32 @@ class Bot:
         }[press.outcome]
         self.spawn(self.slack.ephemeral, channel, user, text, thread_ts)
 
+    def on_open_thread(self, body: dict[str, Any]) -> None:
+        """*Open in a thread* on a new ticket's hints: the thread hangs under the hint message itself."""
+        user = (body.get("user") or {}).get("id", "")
+        value = str((body.get("actions") or [{}])[0].get("value", ""))
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        thread_ts = (body.get("message") or {}).get("ts") or container.get("message_ts")
+        if not (user and value.isdigit() and channel and thread_ts):
+            log.warning("ignored an %s press without a user, a ticket id or its message", render.OPEN_THREAD)
+            return
+        self.spawn(self._open_thread, user, Where(channel=channel, thread_ts=thread_ts), int(value))
+
+    async def _open_thread(self, user: str, where: Where, ticket_id: int) -> None:
+        person = await anyio.to_thread.run_sync(who_is, self.web, user)
+        if person.identity is None:
+            refusal = REFUSAL.format(name=render.escape(person.name), slack_id=person.slack_id)
+            await self.slack.ephemeral(where.channel, user, refusal, where.thread_ts)
+            return
+        if self.conversations.llm is not None:
+            # The thread is keyed by (channel, hint ts): a second press, or a reply there, continues it.
+            await self.conversations.turn(person, where, f"Help me with ticket #{ticket_id}")
+            return
+        for subcommand in ("ticket", "similar"):
+            reply = await commands.answer(f"{subcommand} {ticket_id}", person, self.mcp)
+            await self.slack.post(where.channel, where.thread_ts, _message(reply))
+
     # ---- /psa
 
     def on_command(self, body: dict[str, Any], respond: Callable[..., Any]) -> None:
@@ -129,10 +162,14 @@ class Bot:
     async def _command(self, user: str, channel: str, text: str, respond: Callable[..., Any]) -> None:
         person = await anyio.to_thread.run_sync(who_is, self.web, user)
         reply = await commands.answer(text, person, self.mcp)
-        message = {"text": render.cut(reply, render.FALLBACK_MAX), "blocks": render.sections(reply)}
+        message = _message(reply)
         if await self.slack.post(channel, None, message) is None:
             # Not in that channel: the command's response_url still reaches the person who typed it.
             await anyio.to_thread.run_sync(partial(respond, **message))
+
+
+def _message(mrkdwn: str) -> dict[str, Any]:
+    return {"text": render.cut(mrkdwn, render.FALLBACK_MAX), "blocks": render.sections(mrkdwn)}
 
 
 def build_app(bot: Bot, *, signing_secret: str | None) -> App:
@@ -162,6 +199,11 @@ def build_app(bot: Bot, *, signing_secret: str | None) -> App:
     def decline(ack: Any, body: dict[str, Any]) -> None:
         ack()
         bot.on_press(body, approve=False)
+
+    @app.action(render.OPEN_THREAD)
+    def open_thread(ack: Any, body: dict[str, Any]) -> None:
+        ack()
+        bot.on_open_thread(body)
 
     @app.command("/psa")
     def psa(ack: Any, body: dict[str, Any], respond: Any) -> None:

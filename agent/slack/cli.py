@@ -1,9 +1,10 @@
 """`psa-copilot slack [--http --port N --host H]`: the Slack bot.
 
 Socket Mode by default (SLACK_APP_TOKEN, SLACK_BOT_TOKEN); `--http` serves Slack's Events API and
-interactivity at POST /slack/events, signed with SLACK_SIGNING_SECRET. The model comes from OPENAI_* /
-COPILOT_MODEL as for `chat`; without one, only `/psa` works. Exit codes: 0 stopped (SIGINT/SIGTERM), 1 Slack
-refused the bot token or could not be reached, 2 a bad setting.
+interactivity at POST /slack/events, signed with SLACK_SIGNING_SECRET, and ConnectWise's callbacks at
+POST /connectwise/callbacks (new tickets' hints go to SLACK_HINT_CHANNELS, else the owner's DM). The model
+comes from OPENAI_* / COPILOT_MODEL as for `chat`; without one, only `/psa` works. Exit codes: 0 stopped
+(SIGINT/SIGTERM), 1 Slack refused the bot token or could not be reached, 2 a bad setting.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _required(name: str, why: str) -> str:
 
 def settings_from_env(*, http: bool, max_steps: int) -> Any:
     from agent.llm import LLMConfigError, LLMSettings
+    from agent.slack.hints import CHANNELS_SETTING, parse_hint_channels
     from agent.slack.runtime import SlackSettings
     from guardrails.tokens import ttl_from_env
 
@@ -43,6 +45,7 @@ def settings_from_env(*, http: bool, max_steps: int) -> Any:
     bot_token = _required("SLACK_BOT_TOKEN", "the bot's xoxb- token")
     app_token = None if http else _required("SLACK_APP_TOKEN", "Socket Mode's xapp- token; or run with --http")
     secret = _required("SLACK_SIGNING_SECRET", "--http verifies every request with it") if http else None
+    hint_channels = parse_hint_channels(os.environ.get(CHANNELS_SETTING))
     try:
         ttl = ttl_from_env(os.environ.get("COPILOT_CONFIRM_TTL_SECONDS"))
         llm: LLMSettings | None = LLMSettings.from_env()
@@ -51,7 +54,8 @@ def settings_from_env(*, http: bool, max_steps: int) -> Any:
         llm = None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    return SlackSettings(bot_token=bot_token, app_token=app_token, signing_secret=secret, confirm_ttl_s=ttl, llm=llm, max_steps=max_steps)
+    return SlackSettings(bot_token=bot_token, app_token=app_token, signing_secret=secret, confirm_ttl_s=ttl, llm=llm,
+                         max_steps=max_steps, hint_channels=hint_channels)
 
 
 def run_slack(args: Any) -> int:
@@ -67,14 +71,20 @@ def run_slack(args: Any) -> int:
     from slack_bolt.error import BoltError
 
     from agent.session import agent_guard
+    from agent.slack.hints import CHANNELS_SETTING
     from agent.slack.runtime import running_bot, serve_http, serve_socket_mode
 
     try:
-        with running_bot(settings, agent_guard()) as (_bot, app):
+        with running_bot(settings, agent_guard()) as (bot, app):
             if listener is not None:
-                log.info("Slack bot: Events API at http://%s:%d/slack/events", args.host, listener.getsockname()[1])
-                serve_http(app, listener)
+                base = f"http://{args.host}:{listener.getsockname()[1]}"
+                log.info("Slack bot: Events API at %s/slack/events, ConnectWise callbacks at %s/connectwise/callbacks",
+                         base, base)
+                serve_http(bot, app, listener, settings.hint_channels)
             else:
+                if settings.hint_channels:
+                    log.warning("%s is set, but Socket Mode receives no ConnectWise callbacks, so no hints are "
+                                "posted: run with --http for them", CHANNELS_SETTING)
                 assert settings.app_token is not None
                 serve_socket_mode(app, settings.app_token)
     except BoltError as exc:

@@ -25,6 +25,8 @@ TEXT_MAX = 39_000
 CUT = "…[cut: {n} more characters; ask for less, or open it in ConnectWise]"
 APPROVE = "approve_write"
 DECLINE = "decline_write"
+OPEN_THREAD = "open_ticket_thread"
+"""The button on a new ticket's hints (agent/slack/hints.py); its value is the ticket id."""
 _TICKET_PATH = "/v4_6_release/services/system_io/Service/fv_sr100_request.rails?service_recid={id}"
 
 

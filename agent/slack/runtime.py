@@ -1,6 +1,7 @@
 """Running the bot: its event loop (a blocking portal thread holding the shared MCP server and the turns),
 the bolt app, and one of Slack's two transports: Socket Mode (a websocket the bot opens; no public URL) or
-HTTP (the Events API and interactivity at POST /slack/events, GET /health)."""
+HTTP (the Events API and interactivity at POST /slack/events, GET /health, and ConnectWise's callbacks at
+POST /connectwise/callbacks, whose new tickets' hints the bot posts: hints.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +9,13 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import uvicorn
-from anyio.from_thread import start_blocking_portal
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from pydantic import BaseModel, Field
 from slack_bolt import App, BoltRequest
 from starlette.applications import Starlette
@@ -26,9 +27,14 @@ from agent.llm import LLMSettings
 from agent.slack.app import Bot, build_app
 from agent.slack.approvals import Approvals
 from agent.slack.conversations import Conversations
+from agent.slack.hints import HintSlack, SlackHintSink
 from agent.slack.mcp import SharedServer, shared
 from agent.slack.web import SlackOut, web_client
+from callbacks.receiver import CALLBACK_PATH, read_body, response, signature_of, too_large
 from guardrails.guard import WriteGuard
+
+if TYPE_CHECKING:
+    from callbacks.service import CallbackService
 
 log = logging.getLogger("psa_copilot.slack")
 
@@ -40,6 +46,8 @@ class SlackSettings(BaseModel):
     confirm_ttl_s: float
     llm: LLMSettings | None
     max_steps: int = 10
+    hint_channels: dict[str, str] = Field(default_factory=dict)
+    """SLACK_HINT_CHANNELS: lower-cased board name -> the channel its new tickets' hints go to."""
 
 
 @asynccontextmanager
@@ -65,8 +73,36 @@ def running_bot(settings: SlackSettings, guard: WriteGuard) -> Iterator[tuple[Bo
 
 # ---- HTTP ---------------------------------------------------------------------------------------------------------
 
+Endpoint = Callable[[Request], Awaitable[Response]]
 
-def http_app(app: App) -> Starlette:
+
+def receive_hints(bot: Bot, hint_channels: Mapping[str, str]) -> CallbackService:
+    """The callback service, run on the bot's loop (once the PSA connection and the index are open) with the
+    bot as its hint sink: the inbox, the worker and the sink then share the loop the bot's state lives on."""
+    from callbacks.service import CallbackService
+    from server import receive_callbacks
+
+    sink = SlackHintSink(HintSlack(bot.web), hint_channels, lambda: bot.mcp.site)
+    service = CallbackService(sinks=[sink])
+    bot.spawn(receive_callbacks, bot.mcp.state, service)
+    return service
+
+
+def callback_endpoint(portal: BlockingPortal, service: CallbackService) -> Endpoint:
+    """POST /connectwise/callbacks on uvicorn's loop: the body is read there, the delivery is handled on the
+    bot's loop (through its portal, from a worker thread so neither loop blocks the other)."""
+
+    async def endpoint(request: Request) -> Response:
+        body = await read_body(request)
+        if body is None:
+            return response(too_large())
+        answer = await anyio.to_thread.run_sync(portal.call, service.handle, body, signature_of(request))
+        return response(answer)
+
+    return endpoint
+
+
+def http_app(app: App, callbacks: Endpoint) -> Starlette:
     async def events(request: Request) -> Response:
         body = (await request.body()).decode("utf-8", errors="replace")
         bolt_request = BoltRequest(body=body, query=request.url.query, headers=dict(request.headers))
@@ -78,12 +114,17 @@ def http_app(app: App) -> Starlette:
     async def health(_request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/slack/events", events, methods=["POST"]), Route("/health", health, methods=["GET"])])
+    return Starlette(routes=[
+        Route("/slack/events", events, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route(CALLBACK_PATH, callbacks, methods=["POST"]),
+    ])
 
 
-def serve_http(app: App, listener: socket.socket) -> None:
-    """Until SIGINT/SIGTERM (uvicorn's handlers)."""
-    config = uvicorn.Config(http_app(app), log_level="warning", lifespan="off")
+def serve_http(bot: Bot, app: App, listener: socket.socket, hint_channels: Mapping[str, str]) -> None:
+    """Slack's events and ConnectWise's callbacks, until SIGINT/SIGTERM (uvicorn's handlers)."""
+    service = receive_hints(bot, hint_channels)
+    config = uvicorn.Config(http_app(app, callback_endpoint(bot.portal, service)), log_level="warning", lifespan="off")
     uvicorn.Server(config).run(sockets=[listener])
 
 
