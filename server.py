@@ -200,10 +200,12 @@ async def _open_state(state: AppState, stack: AsyncExitStack, knowledge: bool, a
 def _start_indexer(state: AppState, stack: AsyncExitStack) -> None:
     assert state.knowledge is not None
     from kb_index.indexer import BackgroundIndexer
+    from psa.connectwise.knowledge import ConnectWiseKnowledge
     from psa.connectwise.provider import ConnectWiseProvider
 
     if isinstance(state.provider, ConnectWiseProvider):
-        indexer = BackgroundIndexer(state.provider, state.knowledge.store, interval_s=sync_interval_from_env())
+        indexer = BackgroundIndexer(ConnectWiseKnowledge(state.provider), state.knowledge.store,
+                                    interval_s=sync_interval_from_env())
         indexer.start()
         # Before the store closes: a batch being embedded finishes first.
         stack.push_async_callback(indexer.aclose)

@@ -192,6 +192,7 @@ async def _tour_knowledge(provider: ConnectWiseProvider, policy: Policy,
     from kb_index.indexer import BackgroundIndexer
     from kb_index.search import KnowledgeSearch
     from kb_index.store import KnowledgeStore
+    from psa.connectwise.knowledge import ConnectWiseKnowledge
     from settings import data_dir
     from tools.common import KnowledgeBase
 
@@ -199,7 +200,7 @@ async def _tour_knowledge(provider: ConnectWiseProvider, policy: Policy,
         yield None
         return
     store = await anyio.to_thread.run_sync(lambda: KnowledgeStore.open(data_dir() / "kb"))
-    indexer = BackgroundIndexer(provider, store) if autosync else None
+    indexer = BackgroundIndexer(ConnectWiseKnowledge(provider), store) if autosync else None
     try:
         if indexer is not None:
             indexer.start()

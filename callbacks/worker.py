@@ -26,6 +26,7 @@ import anyio
 from callbacks.hints import HintSink, TicketHints, compute_hints
 from kb_index.refresh import refresh_article, refresh_ticket
 from psa.connectwise.callbacks import CallbackEntry
+from psa.connectwise.knowledge import ConnectWiseKnowledge
 from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
 from psa.connectwise.provider import ConnectWiseProvider
 from settings import one_line
@@ -54,6 +55,7 @@ class CallbackWorker:
                  retry_delays_s: Sequence[float] = RETRY_DELAYS_S) -> None:
         self.inbox = inbox
         self.provider = provider
+        self.knowledge = ConnectWiseKnowledge(provider)
         self.index = index
         self.search = search
         self.sinks: list[HintSink] = sinks if sinks is not None else []
@@ -122,14 +124,14 @@ class CallbackWorker:
         if kind == "ticket":
             outcomes = []
             if self.index is not None:
-                outcomes.append(f"index {await refresh_ticket(self.provider, self.index, record_id)}")
+                outcomes.append(f"index {await refresh_ticket(self.knowledge, self.index, record_id)}")
             if any(m.action == "added" for m in group) and await self._watched(group):
                 outcomes.append(await self._hints(record_id))
             return ", ".join(outcomes) or "nothing to do"
         if kind == "knowledgebasearticle":
             if self.index is None:
                 return "nothing to do (no index)"
-            return f"index {await refresh_article(self.provider, self.index, record_id)}"
+            return f"index {await refresh_article(self.knowledge, self.index, record_id)}"
         return "ignored"
 
     async def _watched(self, group: list[InboxMessage]) -> bool:

@@ -10,10 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,7 +24,6 @@ from settings import ConfigError, one_line
 if TYPE_CHECKING:
     from kb_index.store import KnowledgeStats, KnowledgeStore
     from kb_index.sync import SyncProgress, SyncReport
-    from psa.connectwise.provider import ConnectWiseProvider
 
 KIND_CHOICES = ("kb_articles", "resolved_tickets")
 
@@ -147,32 +144,12 @@ def _sync_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the report as JSON instead of a table")
 
 
-@asynccontextmanager
-async def _provider_from_env() -> AsyncIterator[ConnectWiseProvider]:
-    """CW_* when CW_SITE is set; otherwise the embedded sandbox on its usual database, as the server does."""
-    from psa.connectwise.provider import ConnectWiseProvider
-    from psa.connectwise.settings import ConnectWiseSettings
-
-    if (os.environ.get("CW_SITE") or "").strip():
-        async with ConnectWiseProvider.from_settings(ConnectWiseSettings.from_env()) as provider:
-            yield provider
-        return
-    from sandbox.embedded import start_embedded
-
-    Console(stderr=True).print("CW_SITE is not set: syncing from the embedded sandbox")
-    sandbox = await asyncio.to_thread(start_embedded)
-    try:
-        async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url)) as provider:
-            yield provider
-    finally:
-        await asyncio.to_thread(sandbox.stop)
-
-
 async def _sync_from_env(store: KnowledgeStore, full: bool, progress: Callable[[SyncProgress], None]) -> SyncReport:
     from kb_index.sync import sync
+    from products import open_knowledge_source
 
-    async with _provider_from_env() as provider:
-        return await sync(provider, store, progress=progress, full=full)
+    async with open_knowledge_source() as source:
+        return await sync(source, store, progress=progress, full=full)
 
 
 def _open_store() -> KnowledgeStore:
@@ -290,7 +267,7 @@ def add_kb_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_kb(args: argparse.Namespace) -> int:
     """Run the parsed subcommand; its exit code (see the module docstring)."""
-    from psa.connectwise.errors import ConnectWiseAuthError, ConnectWiseError, ConnectWisePermissionError
+    from psa.errors import PSAAuthError, PSAError, PSAPermissionError
 
     try:
         return int(args.kb_run(args))
@@ -301,13 +278,13 @@ def run_kb(args: argparse.Namespace) -> int:
         return 130
     except Exception as exc:
         error = _leaf(exc)
-        if isinstance(error, (ConfigError, ConnectWiseAuthError, ConnectWisePermissionError)):
+        if isinstance(error, (ConfigError, PSAAuthError, PSAPermissionError)):
             print(f"psa-copilot: configuration error: {one_line(error)}", file=sys.stderr)
             return 2
         if isinstance(error, UsageError):
             print(f"psa-copilot kb {args.kb_command}: {error}", file=sys.stderr)
             return 2
-        if isinstance(error, ConnectWiseError):
+        if isinstance(error, PSAError):
             print(f"psa-copilot kb {args.kb_command}: {one_line(error)}", file=sys.stderr)
             return 1
         raise

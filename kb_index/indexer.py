@@ -19,11 +19,11 @@ from pydantic import BaseModel, Field
 
 from kb_index.store import KINDS, Kind, KnowledgeStore
 from kb_index.sync import SyncProgress, SyncReport, sync
-from psa.connectwise.provider import ConnectWiseProvider
+from psa.provider import KnowledgeSource
 
 log = logging.getLogger("psa_copilot.kb_index")
 
-ProviderFactory = Callable[[], AbstractAsyncContextManager[ConnectWiseProvider]]
+SourceFactory = Callable[[], AbstractAsyncContextManager[KnowledgeSource]]
 
 _KIND_LABEL: dict[Kind, str] = {"kb_articles": "KB articles", "resolved_tickets": "resolved tickets"}
 
@@ -53,12 +53,12 @@ class IndexStatus(BaseModel):
 
 
 class BackgroundIndexer:
-    """`provider`: an open ConnectWiseProvider (used, not closed), or a factory of async context managers
-    yielding one (opened for the sync and closed after it)."""
+    """`source`: an open knowledge source (used, not closed), or a factory of async context managers yielding one
+    (opened for each sync and closed after it)."""
 
-    def __init__(self, provider: ConnectWiseProvider | ProviderFactory, store: KnowledgeStore, *,
+    def __init__(self, source: KnowledgeSource | SourceFactory, store: KnowledgeStore, *,
                  full: bool = False, interval_s: float | None = None) -> None:
-        self._provider = provider
+        self._source = source
         self.store = store
         self.full = full
         self.interval_s = interval_s
@@ -117,11 +117,11 @@ class BackgroundIndexer:
 
     async def _run(self) -> None:
         try:
-            if isinstance(self._provider, ConnectWiseProvider):
-                report = await sync(self._provider, self.store, progress=self._on_progress, full=self.full)
+            if callable(self._source):
+                async with self._source() as source:
+                    report = await sync(source, self.store, progress=self._on_progress, full=self.full)
             else:
-                async with self._provider() as provider:
-                    report = await sync(provider, self.store, progress=self._on_progress, full=self.full)
+                report = await sync(self._source, self.store, progress=self._on_progress, full=self.full)
         except asyncio.CancelledError:
             self._status = self._status.model_copy(update={"state": "idle"})
             raise

@@ -1,4 +1,5 @@
-"""Sync ConnectWise KB articles and closed tickets into the KnowledgeStore, incrementally.
+"""Sync a product's KB articles and closed tickets (psa.provider.KnowledgeSource) into the KnowledgeStore,
+incrementally.
 
 Per kind:
 1. Take the high-water mark for the *next* run before scanning: the newest `_info/lastUpdated` on the
@@ -8,7 +9,7 @@ Per kind:
    paging; build Documents (a ticket's text needs its notes) and compare content hashes with the store, so
    only what really changed is embedded. Changed documents are written in batches in a worker thread
    (embedding is CPU-bound), while the next batch is fetched.
-3. List every current id (`fields=id`, forward-only) and delete what the store has but ConnectWise no
+3. List every current id and delete what the store has but the product no
    longer does: deleted articles, and tickets deleted or reopened (no longer closed).
 4. Only then store the new mark. An interrupted run leaves the old mark, so the re-run fetches the same
    records again; ids are idempotent and unchanged hashes are skipped, so nothing is duplicated or lost.
@@ -32,17 +33,12 @@ from pydantic import BaseModel, Field
 from kb_index.records import kb_article_document, resolved_ticket_document
 from kb_index.store import KINDS, Kind, KnowledgeStore, content_hash
 from kb_index.types import Document
-from psa.connectwise.models import Ticket
-from psa.connectwise.provider import ConnectWiseProvider
+from psa.provider import KnowledgeSource
 
 # Documents embedded per worker-thread call: big enough to batch the model well, small enough that an
 # interruption loses little work and progress moves (a few seconds each). Measured on the 2,000-ticket
 # sandbox, 2 cores: 64 -> 41 docs/s, 128 -> 51, 256 -> 50.
 DEFAULT_BATCH_SIZE = 128
-# Closed tickets whose notes are fetched at once (one request each). A remote site is latency-bound and
-# needs parallel requests; on loopback they only add client overhead (1: 7.8 s, 8: 10.2 s, 16: 13.3 s for
-# 1,622 threads), so 8 is the compromise.
-NOTE_FETCH_CONCURRENCY = 8
 
 
 class SyncProgress(BaseModel):
@@ -75,7 +71,7 @@ class SyncReport(BaseModel):
 
 @dataclass(frozen=True)
 class _Source:
-    """How one kind is read from ConnectWise."""
+    """How one kind is read from the product."""
 
     latest_update: Callable[[], Awaitable[datetime | None]]
     count: Callable[[datetime | None], Awaitable[int]]
@@ -83,41 +79,29 @@ class _Source:
     ids: Callable[[], AsyncIterator[int]]
 
 
-def _kb_source(provider: ConnectWiseProvider) -> _Source:
+def _kb_source(source: KnowledgeSource) -> _Source:
     async def documents(since: datetime | None) -> AsyncIterator[Document]:
-        async for article in provider.iterate_kb_articles(updated_since=since):
+        async for article in source.iterate_articles(since):
             yield kb_article_document(article)
 
     return _Source(
-        latest_update=provider.latest_kb_article_update,
-        count=lambda since: provider.count_kb_articles(updated_since=since),
+        latest_update=source.latest_article_update,
+        count=source.count_articles,
         documents=documents,
-        ids=provider.iterate_kb_article_ids,
+        ids=source.iterate_article_ids,
     )
 
 
-def _ticket_source(provider: ConnectWiseProvider) -> _Source:
-    async def with_notes(ticket: Ticket) -> Document:
-        assert ticket.id is not None  # forward-only listings always carry ids
-        notes = [note async for note in provider.iterate_ticket_notes(ticket.id)]
-        return resolved_ticket_document(ticket, notes)
-
+def _ticket_source(source: KnowledgeSource) -> _Source:
     async def documents(since: datetime | None) -> AsyncIterator[Document]:
-        group: list[Ticket] = []
-        async for ticket in provider.iterate_closed_tickets(since=since):
-            group.append(ticket)
-            if len(group) >= NOTE_FETCH_CONCURRENCY:
-                for doc in await asyncio.gather(*(with_notes(t) for t in group)):
-                    yield doc
-                group = []
-        for doc in await asyncio.gather(*(with_notes(t) for t in group)):
-            yield doc
+        async for ticket in source.iterate_resolved(since):
+            yield resolved_ticket_document(ticket)
 
     return _Source(
-        latest_update=provider.latest_closed_ticket_update,
-        count=lambda since: provider.count_closed_tickets(since=since),
+        latest_update=source.latest_resolved_update,
+        count=source.count_resolved,
         documents=documents,
-        ids=provider.iterate_closed_ticket_ids,
+        ids=source.iterate_resolved_ids,
     )
 
 
@@ -211,15 +195,15 @@ async def _sync_kind(source: _Source, store: KnowledgeStore, kind: Kind, *, full
     return report
 
 
-async def sync(provider: ConnectWiseProvider, store: KnowledgeStore, *,
+async def sync(source: KnowledgeSource, store: KnowledgeStore, *,
                progress: Callable[[SyncProgress], None] | None = None, full: bool = False,
                batch_size: int = DEFAULT_BATCH_SIZE) -> SyncReport:
-    """Bring `store` up to date with ConnectWise: KB articles, then resolved (closed) tickets."""
+    """Bring `store` up to date with the product: KB articles, then resolved (closed) tickets."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    sources: dict[Kind, _Source] = {"kb_articles": _kb_source(provider), "resolved_tickets": _ticket_source(provider)}
+    sources: dict[Kind, _Source] = {"kb_articles": _kb_source(source), "resolved_tickets": _ticket_source(source)}
     kinds: dict[Kind, KindReport] = {}
     for kind in KINDS:
         kinds[kind] = await _sync_kind(sources[kind], store, kind, full=full, batch_size=batch_size,

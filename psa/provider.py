@@ -6,7 +6,7 @@ as another package under psa/ without touching tools/.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
@@ -23,6 +23,8 @@ from psa.connectwise.models import (
     TicketNote,
     TimeEntry,
 )
+
+from psa.models import KnowledgeArticle, ResolvedTicket
 
 T = TypeVar("T")
 
@@ -122,3 +124,35 @@ class PSAProvider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class KnowledgeSource(Protocol):
+    """What the knowledge index reads from a product (kb_index.sync, kb_index.refresh): resolved tickets and KB
+    articles, incrementally. `since` compares with the record's last update on the product's own clock."""
+
+    async def latest_resolved_update(self) -> datetime | None: ...
+
+    async def count_resolved(self, since: datetime | None) -> int: ...
+
+    def iterate_resolved(self, since: datetime | None) -> AsyncIterator[ResolvedTicket]:
+        """Oldest first, each with its description and resolutions."""
+        ...
+
+    def iterate_resolved_ids(self) -> AsyncIterator[int]: ...
+
+    async def get_resolved(self, ticket_id: int) -> ResolvedTicket | None:
+        """None when the ticket is gone or no longer resolved (reopened)."""
+        ...
+
+    async def latest_article_update(self) -> datetime | None: ...
+
+    async def count_articles(self, since: datetime | None) -> int: ...
+
+    def iterate_articles(self, since: datetime | None) -> AsyncIterator[KnowledgeArticle]: ...
+
+    def iterate_article_ids(self) -> AsyncIterator[int]: ...
+
+    async def get_article(self, article_id: int) -> KnowledgeArticle | None:
+        """None when the article is gone."""
+        ...
+

@@ -19,6 +19,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from kb_index.store import KnowledgeStore
 from kb_index.sync import SyncReport, sync
+from psa.connectwise.knowledge import ConnectWiseKnowledge
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
 
@@ -66,5 +67,5 @@ async def synced_store(sandbox_url: str, path: Path) -> tuple[KnowledgeStore, Sy
     """A store at `path` filled by the real sync from the sandbox at `sandbox_url`."""
     store = KnowledgeStore.open(path, embedding_function=TrigramEmbeddingFunction())
     async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox_url)) as provider:
-        report = await sync(provider, store)
+        report = await sync(ConnectWiseKnowledge(provider), store)
     return store, report

@@ -29,6 +29,7 @@ from kb_index.indexer import BackgroundIndexer
 from kb_index.store import KnowledgeStore
 from kb_index.sync import SyncProgress, sync
 from psa.connectwise.auth import auth_headers
+from psa.connectwise.knowledge import ConnectWiseKnowledge
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
 
@@ -179,7 +180,7 @@ async def test_first_sync_indexes_everything_and_a_second_touches_nothing(
     provider: ConnectWiseProvider, store: KnowledgeStore, http: httpx.Client
 ) -> None:
     seen: list[SyncProgress] = []
-    first = await sync(provider, store, progress=seen.append)
+    first = await sync(ConnectWiseKnowledge(provider), store, progress=seen.append)
     assert first.kinds["kb_articles"].added == store.count("kb_articles") == kb_count(http)
     assert first.kinds["resolved_tickets"].added == store.count("resolved_tickets") == closed_count(http)
     for kind in ("kb_articles", "resolved_tickets"):
@@ -198,7 +199,7 @@ async def test_first_sync_indexes_everything_and_a_second_touches_nothing(
 
     RecordingEmbedding.embedded.clear()
     versions = (store.version("kb_articles"), store.version("resolved_tickets"))
-    second = await sync(provider, store)
+    second = await sync(ConnectWiseKnowledge(provider), store)
     assert second.changed == 0
     assert second.kinds["kb_articles"].unchanged == kb_count(http)
     assert second.kinds["resolved_tickets"].unchanged == closed_count(http)
@@ -211,7 +212,7 @@ async def test_first_sync_indexes_everything_and_a_second_touches_nothing(
 async def test_editing_one_article_re_embeds_exactly_that_article(
     provider: ConnectWiseProvider, store: KnowledgeStore, http: httpx.Client
 ) -> None:
-    await sync(provider, store)
+    await sync(ConnectWiseKnowledge(provider), store)
     before = chunk_ids_by_doc(store, "kb_articles")
     others_before = {d.id: d for d in store.documents("kb_articles") if d.id != "7"}
     response = http.patch("/service/knowledgeBaseArticles/7", json=[
@@ -219,7 +220,7 @@ async def test_editing_one_article_re_embeds_exactly_that_article(
     response.raise_for_status()
 
     RecordingEmbedding.embedded.clear()
-    report = await sync(provider, store)
+    report = await sync(ConnectWiseKnowledge(provider), store)
     kb = report.kinds["kb_articles"]
     assert (kb.added, kb.updated, kb.removed, kb.unchanged) == (0, 1, 0, kb_count(http) - 1)
     assert report.kinds["resolved_tickets"].updated == report.kinds["resolved_tickets"].added == 0
@@ -234,7 +235,7 @@ async def test_editing_one_article_re_embeds_exactly_that_article(
 async def test_deleted_article_and_reopened_ticket_are_removed(
     provider: ConnectWiseProvider, store: KnowledgeStore, http: httpx.Client
 ) -> None:
-    await sync(provider, store)
+    await sync(ConnectWiseKnowledge(provider), store)
     http.delete("/service/knowledgeBaseArticles/3").raise_for_status()
     closed = [t async for t in provider.iterate_closed_tickets()]
     ticket = closed[0]
@@ -243,7 +244,7 @@ async def test_deleted_article_and_reopened_ticket_are_removed(
     await provider.update_ticket_status(ticket.id, open_status.id)  # type: ignore[arg-type]
     assert store.get("resolved_tickets", str(ticket.id)) is not None
 
-    report = await sync(provider, store)
+    report = await sync(ConnectWiseKnowledge(provider), store)
     assert report.kinds["kb_articles"].removed == 1
     assert report.kinds["resolved_tickets"].removed == 1
     assert report.kinds["kb_articles"].updated == report.kinds["resolved_tickets"].updated == 0
@@ -266,14 +267,14 @@ async def test_an_interrupted_sync_resumes_without_duplicates_or_losses(
             raise Stop
 
     with pytest.raises(Stop):
-        await sync(provider, store, progress=interrupt, batch_size=16)
+        await sync(ConnectWiseKnowledge(provider), store, progress=interrupt, batch_size=16)
     partial = store.count("kb_articles")
     assert 0 < partial < kb_count(http)
     assert store.high_water("kb_articles") is None  # the mark only moves when a kind completes
     assert store.last_sync() is None
     assert_consistent(store, "kb_articles")
 
-    report = await sync(provider, store, batch_size=16)
+    report = await sync(ConnectWiseKnowledge(provider), store, batch_size=16)
     assert report.kinds["kb_articles"].added == kb_count(http) - partial
     assert report.kinds["kb_articles"].unchanged == partial
     assert store.count("kb_articles") == kb_count(http)
@@ -285,9 +286,9 @@ async def test_an_interrupted_sync_resumes_without_duplicates_or_losses(
 async def test_full_sync_rechecks_everything_but_rewrites_nothing_unchanged(
     provider: ConnectWiseProvider, store: KnowledgeStore, http: httpx.Client
 ) -> None:
-    await sync(provider, store)
+    await sync(ConnectWiseKnowledge(provider), store)
     RecordingEmbedding.embedded.clear()
-    report = await sync(provider, store, full=True)
+    report = await sync(ConnectWiseKnowledge(provider), store, full=True)
     assert report.kinds["kb_articles"].fetched == kb_count(http)
     assert report.kinds["resolved_tickets"].fetched == closed_count(http)
     assert report.changed == 0 and RecordingEmbedding.embedded == []
@@ -306,9 +307,9 @@ async def test_background_indexer_starts_at_once_keeps_the_loop_free_and_becomes
     RecordingEmbedding.held = held
 
     @asynccontextmanager
-    async def factory() -> AsyncIterator[ConnectWiseProvider]:
+    async def factory() -> AsyncIterator[ConnectWiseKnowledge]:
         async with ConnectWiseProvider.from_settings(cw_settings) as p:
-            yield p
+            yield ConnectWiseKnowledge(p)
 
     indexer = BackgroundIndexer(factory, store)
     assert not indexer.ready and indexer.status.state == "idle"
@@ -343,7 +344,7 @@ async def test_background_indexer_reports_a_failed_sync(
     sandbox: Any, provider: ConnectWiseProvider, store: KnowledgeStore
 ) -> None:
     sandbox.faults.add(path="/service/knowledgeBaseArticles", status=403, times=None)
-    indexer = BackgroundIndexer(provider, store)
+    indexer = BackgroundIndexer(ConnectWiseKnowledge(provider), store)
     indexer.start()
     status = await indexer.wait()
     assert status.state == "failed"

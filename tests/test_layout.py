@@ -10,7 +10,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("psa", "tools", "guardrails", "kb_index", "agent", "sandbox", "prompts", "analysis", "identity", "storage", "webapp",
             "callbacks")
-MODULES = ("catalog", "cli", "server", "settings")
+MODULES = ("catalog", "cli", "products", "server", "settings")
 
 
 def _imports() -> dict[str, set[str]]:
@@ -62,6 +62,28 @@ def test_guardrails_judge_the_catalogue_without_importing_tools() -> None:
     assert "tools" not in graph["guardrails"]
     assert graph["catalog"] <= set(), graph["catalog"]
     assert graph["storage"] <= {"settings"}, graph["storage"]  # the bottom: state behind one small module
+
+
+def _product_imports(top: str) -> dict[str, set[str]]:
+    """Module path -> the product packages (psa.connectwise..., psa.helpdesk...) it imports, lazily or not."""
+    found: dict[str, set[str]] = {}
+    for path in (ROOT / top).rglob("*.py"):
+        names: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names.add(node.module)
+            elif isinstance(node, ast.Import):
+                names.update(a.name for a in node.names)
+        product = {n for n in names if n.startswith(("psa.connectwise", "psa.helpdesk"))}
+        if product:
+            found[str(path.relative_to(ROOT))] = product
+    return found
+
+
+def test_the_knowledge_index_knows_no_product() -> None:
+    # kb_index/ reads the neutral model (psa.models) through the provider protocol (psa.provider): a product's
+    # wire models and errors stay in its own package, which maps them.
+    assert _product_imports("kb_index") == {}
 
 
 def test_callbacks_sit_below_the_front_ends() -> None:

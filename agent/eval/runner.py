@@ -28,6 +28,7 @@ from agent.session import open_session
 from storage.audit import AuditLog
 from guardrails.guard import WriteGuard
 from guardrails.policy import Policy
+from psa.connectwise.knowledge import ConnectWiseKnowledge
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
 from sandbox.runner import RunningSandbox, open_store, start_sandbox
@@ -129,7 +130,7 @@ async def _build_knowledge(workspace: Workspace, embedding_function: Any) -> Kno
             lambda: KnowledgeStore.open(workspace.root / "kb", embedding_function=embedding_function)
         )
         async with ConnectWiseProvider.from_settings(ConnectWiseSettings.sandbox(sandbox.url)) as provider:
-            await sync(provider, store)
+            await sync(ConnectWiseKnowledge(provider), store)
     finally:
         await anyio.to_thread.run_sync(sandbox.stop)
     return KnowledgeBase(store=store, search=KnowledgeSearch(store))

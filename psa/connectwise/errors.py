@@ -14,9 +14,22 @@ import httpx
 from pydantic import ValidationError
 
 from psa.connectwise.models import ErrorResponseMessage, ValidationErrorDetail
+from psa.errors import (
+    PSAAuthError,
+    PSAConflictError,
+    PSAConnectionError,
+    PSAError,
+    PSANotFoundError,
+    PSAPermissionError,
+    PSARateLimitError,
+    PSAResponseError,
+    PSAServerError,
+    PSATimeoutError,
+    PSAValidationError,
+)
 
 
-class ConnectWiseError(Exception):
+class ConnectWiseError(PSAError):
     """Base of every error raised by the ConnectWise client."""
 
     hint = "Check the request and try again."
@@ -57,13 +70,13 @@ class ConnectWiseError(Exception):
         return "\n".join(parts)
 
 
-class ConnectWiseValidationError(ConnectWiseError):
+class ConnectWiseValidationError(ConnectWiseError, PSAValidationError):
     """400: ConnectWise understood the request and refused its content."""
 
     hint = "Fix the fields listed above; repeating the same request will fail the same way."
 
 
-class ConnectWiseAuthError(ConnectWiseError):
+class ConnectWiseAuthError(ConnectWiseError, PSAAuthError):
     """401: the credentials were refused."""
 
     hint = (
@@ -72,13 +85,13 @@ class ConnectWiseAuthError(ConnectWiseError):
     )
 
 
-class ConnectWisePermissionError(ConnectWiseError):
+class ConnectWisePermissionError(ConnectWiseError, PSAPermissionError):
     """403: the API member's security role does not allow this."""
 
     hint = "Ask a ConnectWise admin to grant the API member's security role access to this area, then retry."
 
 
-class ConnectWiseNotFoundError(ConnectWiseError):
+class ConnectWiseNotFoundError(ConnectWiseError, PSANotFoundError):
     """404: no such record (or, on cloud sites, sometimes bad authentication)."""
 
     hint = (
@@ -87,13 +100,13 @@ class ConnectWiseNotFoundError(ConnectWiseError):
     )
 
 
-class ConnectWiseConflictError(ConnectWiseError):
+class ConnectWiseConflictError(ConnectWiseError, PSAConflictError):
     """409: the record is in use or was changed by someone else."""
 
     hint = "Reload the record to see its current state, then retry the change if it still applies."
 
 
-class ConnectWiseRateLimitError(ConnectWiseError):
+class ConnectWiseRateLimitError(ConnectWiseError, PSARateLimitError):
     """429: too many requests; `retry_after` is the server's requested wait in seconds, when it gave one."""
 
     hint = "ConnectWise is throttling this API member; wait a little and try again."
@@ -109,13 +122,13 @@ class ConnectWiseRateLimitError(ConnectWiseError):
         return text
 
 
-class ConnectWiseServerError(ConnectWiseError):
+class ConnectWiseServerError(ConnectWiseError, PSAServerError):
     """5xx: a fault at ConnectWise or between us and it."""
 
     hint = "This is usually temporary; try again shortly. If it persists, report it to ConnectWise with the time."
 
 
-class ConnectWiseTimeoutError(ConnectWiseError):
+class ConnectWiseTimeoutError(ConnectWiseError, PSATimeoutError):
     """No complete answer in time. For a write, the change may or may not have been applied."""
 
     hint = (
@@ -124,7 +137,7 @@ class ConnectWiseTimeoutError(ConnectWiseError):
     )
 
 
-class ConnectWiseConnectionError(ConnectWiseError):
+class ConnectWiseConnectionError(ConnectWiseError, PSAConnectionError):
     """The request could not be delivered (DNS, refused connection, TLS, dropped connection)."""
 
     hint = "Could not reach ConnectWise: check CW_SITE, the network and any proxy, then retry."
@@ -146,7 +159,7 @@ class ConnectWiseConditionsError(ConnectWiseError, ValueError):
         return f"Invalid ConnectWise conditions: {self.message}\n{self.hint}"
 
 
-class ConnectWiseResponseError(ConnectWiseError):
+class ConnectWiseResponseError(ConnectWiseError, PSAResponseError):
     """A 2xx answer whose body does not match the expected model."""
 
     hint = "ConnectWise answered in an unexpected shape; check CW_API_VERSION matches what this tool targets."
