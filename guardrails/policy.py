@@ -28,6 +28,8 @@ from typing import Any, Literal
 from mcp_types import CallToolResult, ListToolsResult, TextContent
 
 from catalog import CATALOG, CONFIRM_TOOL, TOOLSETS, ToolSpec
+from products import configured_product
+from psa.provider import Product
 
 WriteMode = Literal["elicit", "two_step", "read_only"]
 WRITE_MODES: tuple[str, ...] = ("elicit", "two_step", "read_only")
@@ -78,6 +80,8 @@ class Policy:
     write_mode: WriteMode = "elicit"
     write_boards: frozenset[str] | None = None
     """None: no board restriction. Names compare case-insensitively, as ConnectWise compares them."""
+    product: Product | None = None
+    """The configured PSA product: a tool it cannot serve is hidden, and a call says why. None: every tool."""
 
     def __post_init__(self) -> None:
         known_tools = set(CATALOG)
@@ -121,6 +125,7 @@ class Policy:
             disabled_tools=frozenset(_split(env.get("COPILOT_DISABLED_TOOLS"))),
             write_mode=mode,  # type: ignore[arg-type]  # validated in __post_init__
             write_boards=frozenset(boards) if boards else None,
+            product=configured_product(env),
         )
 
     # --- decisions
@@ -131,6 +136,8 @@ class Policy:
             return Denial(spec.name, "COPILOT_WRITE_MODE", "the server is in read_only mode, which hides every write tool")
         if spec.name == CONFIRM_TOOL:
             return self._confirm_tool_denial(spec)
+        if self.product is not None and (lacking := self.product.lacks(spec.needs)) is not None:
+            return Denial(spec.name, "COPILOT_PROVIDER", f"{self.product.title} cannot serve it: {lacking}")
         if spec.name in self.disabled_tools:
             return Denial(spec.name, "COPILOT_DISABLED_TOOLS", "it is disabled")
         if self.enabled_tools is not None and spec.name not in self.enabled_tools:

@@ -10,7 +10,9 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from catalog import Capability
 
 from psa.connectwise.models import (
     Board,
@@ -37,6 +39,26 @@ class Page(BaseModel, Generic[T]):
     page_size: int = Field(ge=1, le=1000)
     has_more: bool
     next_page: int | None = None
+
+
+class Product(BaseModel):
+    """A PSA product as the copilot knows it: what it can do, and in words why not where it cannot."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    """As COPILOT_PROVIDER names it."""
+    title: str
+    capabilities: frozenset[Capability]
+    missing: dict[Capability, str] = Field(default_factory=dict)
+    """For each capability it lacks: why, in one sentence a technician reads when a tool is unavailable."""
+
+    def lacks(self, needs: frozenset[Capability]) -> str | None:
+        """Why the product cannot serve something that needs `needs`, or None when it can."""
+        absent = sorted(needs - self.capabilities)
+        if not absent:
+            return None
+        return "; ".join(self.missing.get(c, f"{self.title} has no {c.replace('_', ' ')}") for c in absent)
 
 
 class TicketQuery(BaseModel):

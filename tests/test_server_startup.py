@@ -231,6 +231,10 @@ BAD_SETTINGS = {
     "COPILOT_LOG_LEVEL=LOUD": (lambda _: {"COPILOT_LOG_LEVEL": "LOUD"}, "COPILOT_LOG_LEVEL"),
     "COPILOT_KB_AUTOSYNC=maybe": (lambda _: {"COPILOT_KB_AUTOSYNC": "maybe"}, "COPILOT_KB_AUTOSYNC"),
     "COPILOT_TOOLSETS=nope": (lambda _: {"COPILOT_TOOLSETS": "tickets,nope"}, "COPILOT_TOOLSETS"),
+    "COPILOT_PROVIDER=nope": (lambda _: {"COPILOT_PROVIDER": "nope"}, "COPILOT_PROVIDER"),
+    "COPILOT_KB_SYNC_INTERVAL_SECONDS=5": (
+        lambda _: {"COPILOT_KB_SYNC_INTERVAL_SECONDS": "5"}, "COPILOT_KB_SYNC_INTERVAL_SECONDS"
+    ),
     "CW_SITE without keys": (lambda _: {"CW_SITE": "https://api-na.myconnectwise.net"}, "CW_PRIVATE_KEY"),
     "CW_API_VERSION=v3": (
         lambda _: {"CW_SITE": "https://na.myconnectwise.net", "CW_COMPANY_ID": "x", "CW_PUBLIC_KEY": "x",
