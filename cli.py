@@ -17,10 +17,13 @@ from typing import Any
 from settings import ConfigError
 
 def _add_sandbox(sub: Any) -> None:
-    sandbox = sub.add_parser("sandbox", help="run the ConnectWise-compatible sandbox server")
+    sandbox = sub.add_parser("sandbox", help="run a PSA sandbox server (ConnectWise, or the helpdesk)")
+    sandbox.add_argument("--product", choices=["connectwise", "helpdesk"], default="connectwise",
+                         help="which product to simulate (default connectwise)")
     sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8077)
-    sandbox.add_argument("--db", default=None, help="SQLite file (default: $COPILOT_DATA_DIR/sandbox.db)")
+    sandbox.add_argument("--port", type=int, default=None, help="default 8077 (connectwise), 8078 (helpdesk)")
+    sandbox.add_argument("--db", default=None,
+                         help="SQLite file (default: $COPILOT_DATA_DIR/sandbox.db, or helpdesk.db for the helpdesk)")
     sandbox.add_argument("--seed", type=int, default=42, help="random seed for the demo data")
     sandbox.add_argument("--tickets", type=int, default=2000, help="number of seeded tickets")
 
@@ -119,10 +122,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if args.command == "sandbox":
-        from sandbox.cli import run_sandbox
+    if args.command == "sandbox" and args.product == "helpdesk":
+        from sandbox.helpdesk.cli import DEFAULT_PORT as HELPDESK_PORT, run_helpdesk
 
-        return run_sandbox(host=args.host, port=args.port, db=args.db, seed=args.seed, tickets=args.tickets)
+        port = HELPDESK_PORT if args.port is None else args.port
+        return run_helpdesk(host=args.host, port=port, db=args.db, seed=args.seed, tickets=args.tickets)
+    if args.command == "sandbox":
+        from sandbox.cli import DEFAULT_PORT, run_sandbox
+
+        port = DEFAULT_PORT if args.port is None else args.port
+        return run_sandbox(host=args.host, port=port, db=args.db, seed=args.seed, tickets=args.tickets)
     if args.command == "serve":
         from server import run_server
 

@@ -17,6 +17,8 @@ from sandbox.faults import Faults, RequestLog
 from sandbox.runner import build_server, open_store
 from sandbox.store import check_database
 
+DEFAULT_PORT = 8077
+
 
 def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -> int:
     console = Console(stderr=True)

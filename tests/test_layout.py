@@ -86,6 +86,12 @@ def test_the_knowledge_index_knows_no_product() -> None:
     assert _product_imports("kb_index") == {}
 
 
+def test_one_product_package_never_imports_another() -> None:
+    for path, imported in _product_imports("psa").items():
+        own = "psa.connectwise" if path.startswith("psa/connectwise/") else "psa.helpdesk"
+        assert all(name.startswith(own) for name in imported), (path, imported)
+
+
 def test_callbacks_sit_below_the_front_ends() -> None:
     # The receiver and worker serve the HTTP server and the Slack bot alike, so they import neither (nor tools/,
     # whose hint resources read what the worker stores).
