@@ -1,6 +1,6 @@
 """A ticket and its notes as plain typed data: what every summariser and draft reads.
 
-Keeping ConnectWise records out of the summarisers means the benchmark (TweetSumm dialogues) and the tools feed
+Keeping product records out of the summarisers means the benchmark (TweetSumm dialogues) and the tools feed
 them the same shape, and the summarisers never see a wire detail.
 """
 
@@ -11,10 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from psa.connectwise.models import Ticket, TicketNote
+from psa.models import Note, NoteKind, Ticket
 from psa.provider import PSAProvider
 
-NoteKind = Literal["description", "internal_analysis", "resolution", "discussion"]
 AuthorRole = Literal["contact", "member", "unknown"]
 
 NOTES_PAGE = 100
@@ -49,27 +48,15 @@ class Thread(BaseModel):
         return {n.id for n in self.notes}
 
 
-def note_kind(note: TicketNote) -> NoteKind:
-    # A note may carry several flags; resolution and internal analysis say more about its role than "detail".
-    if note.resolutionFlag:
-        return "resolution"
-    if note.internalAnalysisFlag:
-        return "internal_analysis"
-    if note.detailDescriptionFlag:
-        return "description"
-    return "discussion"
-
-
-def thread_note(note: TicketNote) -> ThreadNote:
+def thread_note(note: Note) -> ThreadNote:
     if note.contact is not None and (note.contact.name or note.contact.id):
         author, role = note.contact.name or f"contact #{note.contact.id}", "contact"
     elif note.member is not None:
         author, role = note.member.identifier or note.member.name or f"member #{note.member.id}", "member"
     else:
-        author, role = note.createdBy or "unknown", "unknown"
-    return ThreadNote(
-        id=note.id or 0, kind=note_kind(note), author=author, role=role, created=note.dateCreated, text=(note.text or "").strip()
-    )
+        author, role = note.created_by or "unknown", "unknown"
+    return ThreadNote(id=note.id, kind=note.kind, author=author, role=role, created=note.created,
+                      text=(note.text or "").strip())
 
 
 def window(notes: list[ThreadNote], max_notes: int) -> list[ThreadNote]:
@@ -88,7 +75,7 @@ async def load_thread(provider: PSAProvider, ticket_id: int, max_notes: int) -> 
     page = 1
     while True:
         result = await provider.list_ticket_notes(ticket_id, page=page, page_size=NOTES_PAGE)
-        notes.extend(thread_note(n) for n in result.items if n.id is not None)
+        notes.extend(thread_note(n) for n in result.items if n.id)
         if not result.has_more:
             break
         page += 1
@@ -99,12 +86,12 @@ async def load_thread(provider: PSAProvider, ticket_id: int, max_notes: int) -> 
 
 def _thread(ticket: Ticket, notes: list[ThreadNote], total: int) -> Thread:
     return Thread(
-        ticket_id=ticket.id or 0,
+        ticket_id=ticket.id,
         title=(ticket.summary or "").strip(),
         status=(ticket.status.name if ticket.status else "") or "",
-        closed=bool(ticket.closedFlag),
+        closed=ticket.closed,
         company=(ticket.company.name if ticket.company else "") or "",
-        contact=(ticket.contact.name if ticket.contact else None) or ticket.contactName or "",
+        contact=(ticket.contact.name if ticket.contact else None) or ticket.contact_name or "",
         owner=(ticket.owner.identifier or ticket.owner.name if ticket.owner else "") or "",
         board=(ticket.board.name if ticket.board else "") or "",
         notes=notes,

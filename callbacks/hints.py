@@ -16,8 +16,8 @@ from pydantic import BaseModel, Field
 
 from analysis.kb_query import QUERY_THREAD_NOTES, ticket_articles, ticket_query
 from analysis.thread import Thread, load_thread
-from psa.connectwise.models import Configuration
-from psa.connectwise.provider import ConnectWiseProvider
+from psa.models import Configuration
+from psa.provider import PSAProvider
 
 if TYPE_CHECKING:
     from kb_index.search import KnowledgeSearch, Match
@@ -81,7 +81,7 @@ def _clip(text: str | None, limit: int) -> str | None:
     return text[: limit - 1].rstrip() + "…"
 
 
-async def compute_hints(provider: ConnectWiseProvider, search: KnowledgeSearch | None, ticket_id: int,
+async def compute_hints(provider: PSAProvider, search: KnowledgeSearch | None, ticket_id: int,
                         index_note: str | None = None) -> TicketHints:
     """The hints for one ticket. `search` None: no index (KB and similar tickets stay empty, `index_note`
     says why). Raises the provider's errors (a deleted ticket is ConnectWiseNotFoundError)."""
@@ -118,7 +118,7 @@ def _search(search: KnowledgeSearch, thread: Thread) -> tuple[list[Match], list[
     return articles, [m for m in similar if m.document.id != str(thread.ticket_id)][:HINT_SIMILAR]
 
 
-async def _configurations(provider: ConnectWiseProvider, thread: Thread) -> list[HintConfiguration]:
+async def _configurations(provider: PSAProvider, thread: Thread) -> list[HintConfiguration]:
     """The ticket's own configurations; without any, the company's whose name or type the ticket mentions."""
     attached = await provider.list_ticket_configurations(thread.ticket_id)
     if attached:
@@ -133,12 +133,12 @@ async def _configurations(provider: ConnectWiseProvider, thread: Thread) -> list
 
 def _configuration(config: Configuration, *, attached: bool) -> HintConfiguration:
     assert config.id is not None
-    return HintConfiguration(id=config.id, name=config.name or f"configuration {config.id}",
-                             type=config.type.name if config.type else None, attached=attached)
+    return HintConfiguration(id=config.id, name=config.name or f"configuration {config.id}", type=config.type,
+                             attached=attached)
 
 
 def _configuration_text(config: Configuration) -> str:
-    return " ".join(p for p in (config.name, config.type.name if config.type else None, config.osType) if p)
+    return " ".join(p for p in (config.name, config.type, config.os_type) if p)
 
 
 _STOP = frozenset({"the", "and", "for", "not", "with", "from", "our", "can", "has", "have", "this", "that", "are",

@@ -158,7 +158,7 @@ class CallbackWorker:
         if not await anyio.to_thread.run_sync(self.inbox.claim_hints, ticket_id):
             return "hints already made"
         try:
-            hints = await compute_hints(self.provider, self.search, ticket_id, self.index_note)
+            hints = await compute_hints(self.provider.neutral(), self.search, ticket_id, self.index_note)
         except ConnectWiseNotFoundError:
             await anyio.to_thread.run_sync(self.inbox.release_hints, ticket_id)
             return "ticket gone: no hints"

@@ -13,6 +13,8 @@ class PSAError(Exception):
 
     status: int | None = None
     message: str | None = None
+    product: str = "The PSA"
+    """Who said `message`, as a sentence starts: "ConnectWise", "The helpdesk"."""
 
 
 class PSAValidationError(PSAError):

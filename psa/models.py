@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -44,3 +46,128 @@ class ResolvedTicket(_Neutral):
     resolutions: list[str] = Field(default_factory=list, description="How it was fixed, oldest first.")
     entered: datetime | None = None
     updated: datetime | None = None
+
+
+class Ref(_Neutral):
+    """A reference to another record, flattened: its id and the names a reader and a filter use."""
+
+    id: int | None = None
+    name: str | None = None
+    identifier: str | None = Field(None, description="A short handle: a member's login, a company's code.")
+
+
+class Ticket(_Neutral):
+    """A service ticket. `board` is the queue it sits in (a ConnectWise board, a helpdesk group)."""
+
+    id: int
+    summary: str | None = None
+    board: Ref | None = None
+    status: Ref | None = None
+    closed: bool = False
+    type: Ref | None = None
+    subtype: Ref | None = None
+    item: Ref | None = None
+    priority: Ref | None = None
+    severity: str | None = None
+    impact: str | None = None
+    owner: Ref | None = Field(None, description="The assigned technician; `identifier` is their login.")
+    team: Ref | None = None
+    source: Ref | None = None
+    resources: str | None = Field(None, description="Other assigned technicians, as the product lists them.")
+    site: Ref | None = None
+    site_name: str | None = None
+    agreement: Ref | None = None
+    company: Ref | None = None
+    contact: Ref | None = None
+    contact_name: str | None = None
+    contact_email: str | None = None
+    contact_phone: str | None = None
+    entered: datetime | None = None
+    entered_by: str | None = None
+    updated: datetime | None = None
+    updated_by: str | None = None
+    due: datetime | None = None
+    responded: datetime | None = None
+    resolved: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    budget_hours: float | None = None
+    actual_hours: float | None = None
+    in_sla: bool | None = None
+    parent_id: int | None = None
+    description: str | None = Field(None, description="When the product keeps it on the ticket itself.")
+
+
+NoteKind = Literal["description", "internal_analysis", "resolution", "discussion"]
+
+
+class Note(_Neutral):
+    """One entry of a ticket's thread."""
+
+    id: int
+    ticket_id: int | None = None
+    kind: NoteKind
+    text: str | None = None
+    internal: bool = Field(description="Hidden from the customer.")
+    member: Ref | None = Field(None, description="The technician who wrote it.")
+    contact: Ref | None = Field(None, description="The customer who wrote it.")
+    created_by: str | None = None
+    created: datetime | None = None
+
+
+class Company(_Neutral):
+    id: int
+    identifier: str | None = None
+    name: str | None = None
+    status: str | None = None
+    phone: str | None = None
+    city: str | None = None
+    state: str | None = None
+    website: str | None = None
+
+
+class Contact(_Neutral):
+    id: int
+    name: str | None = None
+    title: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    inactive: bool | None = None
+    company: Ref | None = None
+
+
+class Configuration(_Neutral):
+    """A device, licence or service of a company (a helpdesk item)."""
+
+    id: int | None = None
+    name: str | None = None
+    type: str | None = None
+    status: str | None = None
+    device: str | None = None
+    serial: str | None = None
+    os_type: str | None = None
+    os_info: str | None = None
+    ip: str | None = None
+    mac: str | None = None
+    manufacturer: str | None = None
+    model: str | None = None
+    site: str | None = None
+    company: Ref | None = None
+    contact: Ref | None = None
+
+
+class Status(_Neutral):
+    id: int | None = None
+    name: str | None = None
+    closed: bool = Field(False, description="Setting it closes the ticket.")
+    default: bool = False
+    inactive: bool = False
+    sort: int | None = None
+
+
+class Board(_Neutral):
+    """A queue of tickets with its statuses."""
+
+    id: int | None = None
+    name: str | None = None
+    inactive: bool = False

@@ -1,7 +1,8 @@
-"""The provider protocol: what tools may ask of a PSA product.
+"""The provider protocol: what tools may ask of a PSA product, in the neutral model (psa/models.py).
 
-Tools depend on this protocol only, so a second product (shared/seeds/helpdesk-ticketsapi.md) can be added
-as another package under psa/ without touching tools/.
+ConnectWise answers it through psa/connectwise/neutral.py. Schedules and time entries are still ConnectWise's
+own records here, and the write tools still plan ConnectWise requests on ConnectWiseProvider itself: the
+remaining steps towards the second product (docs/providers.md).
 """
 
 from __future__ import annotations
@@ -14,19 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog import Capability
 
-from psa.connectwise.models import (
-    Board,
-    BoardStatus,
-    Company,
-    Configuration,
-    Contact,
-    ScheduleEntry,
-    Ticket,
-    TicketNote,
-    TimeEntry,
-)
+from psa.connectwise.models import ScheduleEntry, TimeEntry
 
-from psa.models import KnowledgeArticle, ResolvedTicket
+from psa.models import Board, Company, Configuration, Contact, KnowledgeArticle, Note, ResolvedTicket, Status, Ticket
 
 T = TypeVar("T")
 
@@ -90,7 +81,7 @@ class PSAProvider(Protocol):
 
     async def get_ticket(self, ticket_id: int) -> Ticket: ...
 
-    async def list_ticket_notes(self, ticket_id: int, *, page: int = 1, page_size: int = 25) -> Page[TicketNote]:
+    async def list_ticket_notes(self, ticket_id: int, *, page: int = 1, page_size: int = 25) -> Page[Note]:
         """Oldest first, as a technician reads the thread."""
         ...
 
@@ -104,7 +95,7 @@ class PSAProvider(Protocol):
 
     async def list_boards(self) -> list[Board]: ...
 
-    async def list_board_statuses(self, board_id: int) -> list[BoardStatus]: ...
+    async def list_board_statuses(self, board_id: int) -> list[Status]: ...
 
     async def find_companies(self, name: str | None = None, *, page: int = 1, page_size: int = 25) -> Page[Company]:
         """Companies whose name or identifier contains `name`; all companies when it is None."""

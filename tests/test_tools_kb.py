@@ -28,7 +28,7 @@ from kb_index.store import KnowledgeStore
 from kb_testing import TrigramEmbeddingFunction, synced_store
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
-from psa.connectwise.models import Ticket, TicketNote
+from psa.models import Note, Ticket
 from psa.provider import Page
 from server import build_server
 from tools.common import KnowledgeBase
@@ -157,12 +157,13 @@ async def test_similar_tickets_by_text_with_filters(client: Client) -> None:
 class LongThread:
     """A ticket with 160 notes, two pages: the query needs the first page (description) and the last (latest)."""
 
-    notes = [TicketNote(id=i, text=f"note {i} " + "x" * 900, detailDescriptionFlag=i == 1) for i in range(1, 161)]
+    notes = [Note(id=i, text=f"note {i} " + "x" * 900, kind="description" if i == 1 else "discussion", internal=False)
+             for i in range(1, 161)]
 
     async def get_ticket(self, ticket_id: int) -> Ticket:
         return Ticket(id=ticket_id, summary="VPN drops every hour " + "y" * 400)
 
-    async def list_ticket_notes(self, ticket_id: int, *, page: int = 1, page_size: int = 25) -> Page[TicketNote]:
+    async def list_ticket_notes(self, ticket_id: int, *, page: int = 1, page_size: int = 25) -> Page[Note]:
         items = self.notes[(page - 1) * page_size : page * page_size]
         more = page * page_size < len(self.notes)
         return Page(items=items, page=page, page_size=page_size, has_more=more, next_page=page + 1 if more else None)

@@ -1,4 +1,4 @@
-"""Plumbing shared by the tool modules: the provider from the server lifespan, ConnectWise errors as tool
+"""Plumbing shared by the tool modules: the provider from the server lifespan, the product's errors as tool
 errors, and compact structured results."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -15,7 +15,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
-from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
+from psa.errors import PSAError, PSANotFoundError
 from psa.provider import PSAProvider
 from settings import one_line
 from tools.acting import acting_provider
@@ -71,9 +71,10 @@ class AppState:
     """Resource updates for MCP clients listening (`subscriptions/listen`): new ticket hints are published here."""
 
 
-def provider_of(ctx: Context) -> PSAProvider:
-    """The signed-in technician's own-key provider when tools/acting.py leased one for this call, else the
-    server's."""
+def wire_provider_of(ctx: Context) -> Any:
+    """The product's own provider: the signed-in technician's own-key one when tools/acting.py leased one for
+    this call, else the server's. Only the write tools use it: they still plan ConnectWise's requests
+    themselves (docs/providers.md)."""
     acting = acting_provider()
     if acting is not None:
         return acting
@@ -82,6 +83,13 @@ def provider_of(ctx: Context) -> PSAProvider:
     if provider is None:
         raise ToolError("The server has no PSA connection (its lifespan did not start); restart the server.")
     return provider
+
+
+def provider_of(ctx: Context) -> PSAProvider:
+    """The same provider behind the neutral protocol (psa.provider.PSAProvider): what the read tools ask."""
+    provider = wire_provider_of(ctx)
+    neutral = getattr(provider, "neutral", None)
+    return neutral() if callable(neutral) else provider
 
 
 def knowledge_of(ctx: Context) -> KnowledgeBase:
@@ -97,15 +105,15 @@ def knowledge_of(ctx: Context) -> KnowledgeBase:
 
 @contextmanager
 def cw_errors(*, not_found: str | None = None) -> Iterator[None]:
-    """Turn ConnectWise errors into tool errors a model can act on: one line, never a stack trace."""
+    """Turn the product's errors into tool errors a model can act on: one line, never a stack trace."""
     try:
         yield
-    except ConnectWiseNotFoundError as exc:
+    except PSANotFoundError as exc:
         if not_found:
-            said = f" ConnectWise says: {exc.message}" if exc.message else ""
+            said = f" {exc.product} says: {exc.message}" if exc.message else ""
             raise ToolError(one_line(f"{not_found}{said}")) from exc
         raise ToolError(one_line(exc)) from exc
-    except ConnectWiseError as exc:
+    except PSAError as exc:
         raise ToolError(one_line(exc)) from exc
 
 

@@ -11,8 +11,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from psa.connectwise.errors import ConnectWiseError
-from psa.connectwise.models import BoardStatus
+from psa.errors import PSAError
+from psa.models import Status
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
 from tools.views import (
     BoardView,
@@ -53,16 +53,16 @@ async def list_boards(
     with cw_errors():
         boards = await provider.list_boards()
     if not include_inactive:
-        boards = [b for b in boards if not b.inactiveFlag]
-    statuses: dict[int, list[BoardStatus]] = {}
-    errors: list[ConnectWiseError] = []
+        boards = [b for b in boards if not b.inactive]
+    statuses: dict[int, list[Status]] = {}
+    errors: list[PSAError] = []
     limiter = anyio.CapacityLimiter(STATUS_FETCH_CONCURRENCY)
 
     async def fetch(board_id: int) -> None:
         async with limiter:
             try:
                 statuses[board_id] = await provider.list_board_statuses(board_id)
-            except ConnectWiseError as exc:  # re-raised below as a tool error, not an exception group
+            except PSAError as exc:  # re-raised below as a tool error, not an exception group
                 errors.append(exc)
 
     async with anyio.create_task_group() as tg:
@@ -176,7 +176,7 @@ async def find_configurations(
             **configuration_brief(c).model_dump(),
             company=ref_name(c.company),
             contact=ref_name(c.contact),
-            mac=c.macAddress,
+            mac=c.mac,
         )
         for c in result.items
     ]

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 from mcp.server.subscriptions import ResourceUpdated, SubscriptionBus
 
-from psa.connectwise.errors import ConnectWiseError, ConnectWiseNotFoundError
+from psa.errors import PSAError, PSANotFoundError
 from settings import one_line
 from storage.callbacks import CallbackStore
+from tools.common import provider_of
 
 if TYPE_CHECKING:  # the hint code (and ConnectWise's provider) loads on first use, not at server start
     from callbacks.hints import TicketHints
@@ -81,20 +82,20 @@ def add_hint_resources(server: MCPServer[Any], store: CallbackStore | None = Non
 
 async def _computed(ctx: Context, ticket_id: int) -> TicketHints:
     from callbacks.hints import compute_hints
-    from psa.connectwise.provider import ConnectWiseProvider
 
     state = ctx.request_context.lifespan_context
     readiness = getattr(state, "readiness", None)
     if readiness is not None and (waiting := await readiness.wait(30.0)) is not None:
         raise ResourceError(waiting)
-    provider = getattr(state, "provider", None)
-    if not isinstance(provider, ConnectWiseProvider):
-        raise ResourceError("The server has no ConnectWise connection; restart the server.")
     knowledge = getattr(state, "knowledge", None)
     note = None if knowledge is not None else (getattr(state, "knowledge_error", None) or "no knowledge index")
     try:
+        provider = provider_of(ctx)
+    except ToolError as exc:
+        raise ResourceError(str(exc)) from None
+    try:
         return await compute_hints(provider, knowledge.search if knowledge else None, ticket_id, note)
-    except ConnectWiseNotFoundError:
+    except PSANotFoundError:
         raise ResourceError(f"Ticket {ticket_id} was not found.") from None
-    except ConnectWiseError as exc:
+    except PSAError as exc:
         raise ResourceError(one_line(exc)) from None

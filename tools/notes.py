@@ -23,8 +23,8 @@ from analysis.llm import MAX_TOKENS, summary_prompt
 from analysis.summary import Backend, Point, render_summary
 from analysis.thread import Thread, load_thread
 from analysis.untrusted import addresses_assistant
-from psa.connectwise.errors import ConnectWiseError
-from psa.connectwise.models import Configuration
+from psa.errors import PSAError
+from psa.models import Configuration
 from tools.common import cw_errors, provider_of, structured
 from tools.kb import index_state
 from tools.views import View, kb_article_suggestion
@@ -173,7 +173,7 @@ def _suspicious(thread: Thread) -> list[int]:
 async def _configurations(ctx: Context, ticket_id: int) -> list[ConfigLine]:
     try:
         configs = await provider_of(ctx).list_ticket_configurations(ticket_id)
-    except ConnectWiseError:
+    except PSAError:
         return []  # a draft without its device list beats no draft (the ticket itself was read)
     return [_config_line(c) for c in configs if c.id is not None]
 
@@ -181,11 +181,10 @@ async def _configurations(ctx: Context, ticket_id: int) -> list[ConfigLine]:
 def _config_line(c: Configuration) -> ConfigLine:
     detail = ", ".join(
         v for v in (
-            c.manufacturer.name if c.manufacturer else None, c.modelNumber, c.osInfo or c.osType,
-            c.ipAddress, c.site.name if c.site else None,
+            c.manufacturer, c.model, c.os_info or c.os_type, c.ip, c.site,
         ) if v
     )
-    return ConfigLine(id=c.id or 0, name=c.name or f"configuration {c.id}", type=c.type.name if c.type and c.type.name else "", detail=detail)
+    return ConfigLine(id=c.id or 0, name=c.name or f"configuration {c.id}", type=c.type or "", detail=detail)
 
 
 async def _kb_context(ctx: Context, thread: Thread) -> KbContext:

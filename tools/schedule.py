@@ -12,7 +12,8 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from identity.context import identity_of
-from psa.connectwise.models import ScheduleEntry, Ticket
+from psa.connectwise.models import ScheduleEntry
+from psa.models import Ticket
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
 from tools.views import SUMMARY_CHARS, View, compact_dt, member_name, ref_name, truncate
 
@@ -145,7 +146,7 @@ def _item(entry: ScheduleEntry, tickets: dict[int | None, Ticket]) -> ScheduleIt
             status=ref_name(ticket.status),
             company=ref_name(ticket.company),
             priority=ref_name(ticket.priority),
-            closed=bool(ticket.closedFlag),
+            closed=ticket.closed,
         )
     elif _is_ticket(entry) and entry.objectId:
         brief = ScheduleTicket(id=entry.objectId)

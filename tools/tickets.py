@@ -14,8 +14,8 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from identity.context import identity_of
-from psa.connectwise.errors import ConnectWiseError
-from psa.connectwise.models import TicketNote
+from psa.errors import PSAError
+from psa.models import Note
 from psa.provider import TicketQuery
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
 from tools.views import (
@@ -145,7 +145,7 @@ async def get_ticket(ctx: Context, ticket_id: TicketIdArg) -> Annotated[CallTool
     async def notes() -> None:
         parts["notes"] = await _optional(_notes_overview(provider, ticket_id))
 
-    # Every job swallows ConnectWise errors (the ticket itself was read), so the group never raises one.
+    # Every job swallows the product's errors (the ticket itself was read), so the group never raises one.
     async with anyio.create_task_group() as tg:
         for job in (company, contact, configurations, notes):
             tg.start_soon(job)
@@ -197,7 +197,7 @@ async def _optional(awaitable: Any) -> Any:
     """A secondary lookup that may fail (deleted contact, a role without access) without failing the ticket."""
     try:
         return await awaitable
-    except ConnectWiseError:
+    except PSAError:
         return None
 
 
@@ -205,7 +205,7 @@ async def _notes_overview(provider: Any, ticket_id: int) -> NotesOverview:
     total = await provider.count_ticket_notes(ticket_id)
     if total == 0:
         return notes_overview(0, [], complete=True)
-    notes: list[TicketNote] = []
+    notes: list[Note] = []
     pages = math.ceil(total / NOTES_PAGE)
     for page in range(1, min(pages, NOTES_SCAN_PAGES) + 1):
         result = await provider.list_ticket_notes(ticket_id, page=page, page_size=NOTES_PAGE)

@@ -1,4 +1,4 @@
-"""Compact views of ConnectWise records for tool output.
+"""Compact views of PSA records (the neutral model, psa/models.py) for tool output.
 
 A view keeps the fields a technician (or a model) acts on, flattens references to their display names
 ("board": "Help Desk"), truncates long text with an explicit marker, and prints dates as compact UTC
@@ -9,20 +9,11 @@ A view keeps the fields a technician (or a model) acts on, flattens references t
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from psa.connectwise.models import (
-    Board,
-    BoardStatus,
-    Company,
-    Configuration,
-    Contact,
-    Reference,
-    Ticket,
-    TicketNote,
-)
+from psa.models import Board, Company, Configuration, Contact, Note, Ref, Status, Ticket
 
 if TYPE_CHECKING:
     from kb_index.search import Match
@@ -56,7 +47,7 @@ def truncate(text: str | None, limit: int) -> str | None:
     return f"{cut}… [truncated, {len(text) - len(cut)} more chars]"
 
 
-def ref_name(ref: Reference | None) -> str | None:
+def ref_name(ref: Ref | None) -> str | None:
     """A reference's display text: its name, else its identifier, else `#id`."""
     if ref is None:
         return None
@@ -67,7 +58,7 @@ def ref_name(ref: Reference | None) -> str | None:
     return f"#{ref.id}" if ref.id is not None else None
 
 
-def member_name(ref: Reference | None) -> str | None:
+def member_name(ref: Ref | None) -> str | None:
     """Members are best known by their identifier (login), which is also what filters take."""
     if ref is None:
         return None
@@ -109,17 +100,17 @@ class TicketListItem(View):
 
 def ticket_list_item(t: Ticket) -> TicketListItem:
     return TicketListItem(
-        id=t.id or 0,
+        id=t.id,
         summary=truncate(t.summary, SUMMARY_CHARS),
         board=ref_name(t.board),
         status=ref_name(t.status),
         company=ref_name(t.company),
-        contact=ref_name(t.contact) or t.contactName,
+        contact=ref_name(t.contact) or t.contact_name,
         priority=ref_name(t.priority),
         owner=member_name(t.owner),
-        entered=compact_dt(t.date_entered),
-        updated=compact_dt(t.last_updated),
-        closed=bool(t.closedFlag),
+        entered=compact_dt(t.entered),
+        updated=compact_dt(t.updated),
+        closed=t.closed,
     )
 
 
@@ -139,8 +130,8 @@ def company_brief(c: Company) -> CompanyBrief:
         id=c.id,
         identifier=c.identifier,
         name=c.name,
-        status=ref_name(c.status),
-        phone=c.phoneNumber,
+        status=c.status,
+        phone=c.phone,
         city=c.city,
         state=c.state,
         website=c.website,
@@ -156,25 +147,14 @@ class ContactBrief(View):
     inactive: bool | None = None
 
 
-def _contact_item(contact: Contact, kind: str) -> str | None:
-    items = contact.communicationItems or []
-    wanted = [i for i in items if (i.communicationType or "").lower() == kind and i.value]
-    default = [i for i in wanted if i.defaultFlag]
-    chosen = (default or wanted or [None])[0]
-    return chosen.value if chosen is not None else None
-
-
 def contact_brief(contact: Contact) -> ContactBrief:
-    phone = contact.defaultPhoneNbr or _contact_item(contact, "phone")
-    if phone and contact.defaultPhoneExtension:
-        phone = f"{phone} x{contact.defaultPhoneExtension}"
     return ContactBrief(
         id=contact.id,
-        name=contact.full_name or None,
+        name=contact.name,
         title=contact.title,
-        email=_contact_item(contact, "email"),
-        phone=phone,
-        inactive=contact.inactiveFlag or None,
+        email=contact.email,
+        phone=contact.phone,
+        inactive=contact.inactive or None,
     )
 
 
@@ -189,22 +169,21 @@ class ConfigurationBrief(View):
     ip: str | None = None
 
 
-def configuration_brief(c: Configuration | Any) -> ConfigurationBrief:
-    get = lambda name: getattr(c, name, None)  # noqa: E731  (the provider may hand back a bare reference)
-    os_type, os_info = get("osType"), get("osInfo")
+def configuration_brief(c: Configuration) -> ConfigurationBrief:
+    os_type, os_info = c.os_type, c.os_info
     if os_type and os_info and (os_type in os_info or os_info in os_type):
         os_text = max(os_type, os_info, key=len)
     else:
         os_text = " ".join(p for p in (os_type, os_info) if p) or None
     return ConfigurationBrief(
-        id=get("id"),
-        name=get("name"),
-        type=ref_name(get("type")),
-        status=ref_name(get("status")),
-        device=get("deviceIdentifier"),
-        serial=get("serialNumber"),
+        id=c.id,
+        name=c.name,
+        type=c.type,
+        status=c.status,
+        device=c.device,
+        serial=c.serial,
         os=os_text,
-        ip=get("ipAddress"),
+        ip=c.ip,
     )
 
 
@@ -213,23 +192,17 @@ def configuration_brief(c: Configuration | Any) -> ConfigurationBrief:
 NoteKind = Literal["description", "internal_analysis", "resolution", "other"]
 
 
-def note_kind(n: TicketNote) -> NoteKind:
-    """One kind per note (CW allows several flags; resolution wins, then internal analysis, then description)."""
-    if n.resolutionFlag:
-        return "resolution"
-    if n.internalAnalysisFlag:
-        return "internal_analysis"
-    if n.detailDescriptionFlag:
-        return "description"
-    return "other"
+def note_kind(n: Note) -> NoteKind:
+    """The view's kinds: a discussion note is "other" here (the name the tools have always shown)."""
+    return "other" if n.kind == "discussion" else n.kind
 
 
-def note_author(n: TicketNote) -> str | None:
+def note_author(n: Note) -> str | None:
     if n.member is not None:
         return member_name(n.member)
     if n.contact is not None:
         return ref_name(n.contact)
-    return n.createdBy
+    return n.created_by
 
 
 class NoteView(View):
@@ -241,14 +214,13 @@ class NoteView(View):
     text: str | None = None
 
 
-def note_view(n: TicketNote, limit: int = NOTE_CHARS) -> NoteView:
-    kind = note_kind(n)
+def note_view(n: Note, limit: int = NOTE_CHARS) -> NoteView:
     return NoteView(
         id=n.id,
-        kind=kind,
-        internal=bool(n.internalFlag or n.internalAnalysisFlag),
+        kind=note_kind(n),
+        internal=n.internal,
         author=note_author(n),
-        created=compact_dt(n.dateCreated or (n.info.dateEntered if n.info else None)),
+        created=compact_dt(n.created),
         text=truncate(n.text, limit),
     )
 
@@ -262,7 +234,7 @@ class NotesOverview(View):
     hint: str | None = None
 
 
-def notes_overview(total: int, notes: list[TicketNote], *, complete: bool) -> NotesOverview:
+def notes_overview(total: int, notes: list[Note], *, complete: bool) -> NotesOverview:
     by_kind: dict[str, int] = {"description": 0, "internal_analysis": 0, "resolution": 0, "other": 0}
     for n in notes:
         by_kind[note_kind(n)] += 1
@@ -322,21 +294,20 @@ def ticket_detail(
     *,
     company: Company | None,
     contact: Contact | None,
-    configurations: list[Any],
+    configurations: list[Configuration],
     notes: NotesOverview | None,
 ) -> TicketDetail:
-    info = t.info
     contact_view: ContactBrief | None
     if contact is not None:
         contact_view = contact_brief(contact)
-        if not contact_view.email and t.contactEmailAddress:
-            contact_view.email = t.contactEmailAddress
-    elif t.contact is not None or t.contactName:
+        if not contact_view.email and t.contact_email:
+            contact_view.email = t.contact_email
+    elif t.contact is not None or t.contact_name:
         contact_view = ContactBrief(
             id=t.contact.id if t.contact else None,
-            name=ref_name(t.contact) or t.contactName,
-            email=t.contactEmailAddress,
-            phone=t.contactPhoneNumber,
+            name=ref_name(t.contact) or t.contact_name,
+            email=t.contact_email,
+            phone=t.contact_phone,
         )
     else:
         contact_view = None
@@ -346,13 +317,13 @@ def ticket_detail(
         else (CompanyBrief(id=t.company.id, identifier=t.company.identifier, name=t.company.name) if t.company else None)
     )
     return TicketDetail(
-        id=t.id or 0,
+        id=t.id,
         summary=t.summary,
         board=ref_name(t.board),
         status=ref_name(t.status),
-        closed=bool(t.closedFlag),
+        closed=t.closed,
         type=ref_name(t.type),
-        subtype=ref_name(t.subType),
+        subtype=ref_name(t.subtype),
         item=ref_name(t.item),
         priority=ref_name(t.priority),
         severity=t.severity,
@@ -361,22 +332,22 @@ def ticket_detail(
         team=ref_name(t.team),
         source=ref_name(t.source),
         resources=t.resources,
-        site=ref_name(t.site) or t.siteName,
+        site=ref_name(t.site) or t.site_name,
         agreement=ref_name(t.agreement),
-        entered=compact_dt(t.date_entered),
-        entered_by=info.enteredBy if info else None,
-        updated=compact_dt(t.last_updated),
-        updated_by=info.updatedBy if info else None,
-        required=compact_dt(t.requiredDate),
-        responded=compact_dt(t.dateResponded),
-        resolved=compact_dt(t.dateResolved),
-        closed_at=compact_dt(t.closedDate),
-        closed_by=t.closedBy,
-        budget_hours=t.budgetHours,
-        actual_hours=t.actualHours,
-        in_sla=t.isInSla,
-        parent_ticket_id=t.parentTicketId,
-        initial_description=truncate(t.initialDescription, DESCRIPTION_CHARS),
+        entered=compact_dt(t.entered),
+        entered_by=t.entered_by,
+        updated=compact_dt(t.updated),
+        updated_by=t.updated_by,
+        required=compact_dt(t.due),
+        responded=compact_dt(t.responded),
+        resolved=compact_dt(t.resolved),
+        closed_at=compact_dt(t.closed_at),
+        closed_by=t.closed_by,
+        budget_hours=t.budget_hours,
+        actual_hours=t.actual_hours,
+        in_sla=t.in_sla,
+        parent_ticket_id=t.parent_id,
+        initial_description=truncate(t.description, DESCRIPTION_CHARS),
         company=company_view,
         contact=contact_view,
         configurations=[configuration_brief(c) for c in configurations],
@@ -402,22 +373,22 @@ class BoardView(View):
     statuses: list[StatusView] = Field(default_factory=list)
 
 
-def status_view(s: BoardStatus) -> StatusView:
+def status_view(s: Status) -> StatusView:
     return StatusView(
         id=s.id,
         name=s.name,
-        closed=bool(s.closedStatus),
-        default=True if s.defaultFlag else None,
+        closed=s.closed,
+        default=True if s.default else None,
         inactive=True if s.inactive else None,
     )
 
 
-def board_view(b: Board, statuses: list[BoardStatus]) -> BoardView:
-    ordered = sorted(statuses, key=lambda s: (s.sortOrder if s.sortOrder is not None else 1 << 30, s.id or 0))
+def board_view(b: Board, statuses: list[Status]) -> BoardView:
+    ordered = sorted(statuses, key=lambda s: (s.sort if s.sort is not None else 1 << 30, s.id or 0))
     return BoardView(
         id=b.id,
         name=b.name,
-        inactive=True if b.inactiveFlag else None,
+        inactive=True if b.inactive else None,
         statuses=[status_view(s) for s in ordered],
     )
 

@@ -33,6 +33,7 @@ class ConnectWiseError(PSAError):
     """Base of every error raised by the ConnectWise client."""
 
     hint = "Check the request and try again."
+    product = "ConnectWise"
 
     def __init__(
         self,

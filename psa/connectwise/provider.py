@@ -41,7 +41,7 @@ from psa.connectwise.models import ScheduleEntry
 from psa.connectwise.paging import MAX_PAGE_SIZE, ResultPage
 from psa.connectwise.retry import RetryPolicy
 from psa.connectwise.settings import ConnectWiseSettings
-from psa.provider import Page, TicketQuery
+from psa.provider import Page, PSAProvider, TicketQuery
 
 T = TypeVar("T")
 
@@ -125,6 +125,12 @@ class ConnectWiseProvider:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def neutral(self) -> PSAProvider:
+        """This provider behind the neutral protocol (psa/connectwise/neutral.py), for the tools that read."""
+        from psa.connectwise.neutral import ConnectWisePSA
+
+        return ConnectWisePSA(self)
 
     # ---- tickets --------------------------------------------------------------------------------------------
 

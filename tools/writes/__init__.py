@@ -18,13 +18,13 @@ from guardrails.policy import Policy
 from guardrails.write import Build, Perform, guarded_write
 from psa.connectwise.errors import ConnectWiseNotFoundError
 from psa.connectwise.models import Ticket
-from tools.common import provider_of, structured
+from tools.common import wire_provider_of, structured
 
 async def run_write(
     ctx: Context, tool: str, ticket_id: int | None, build: Build, perform: Perform
 ) -> CallToolResult | InputRequiredResult:
     """A write tool's whole body: the guarded write, its outcome as a compact structured result."""
-    outcome = await guarded_write(ctx, provider_of(ctx), tool, ticket_id, build, perform)
+    outcome = await guarded_write(ctx, wire_provider_of(ctx), tool, ticket_id, build, perform)
     return outcome if isinstance(outcome, InputRequiredResult) else structured(outcome)
 
 
