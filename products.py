@@ -12,12 +12,13 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 from contextlib import asynccontextmanager
 
 from psa.provider import KnowledgeSource, Product
 from settings import ConfigError
 
-PRODUCTS = ("connectwise",)
+PRODUCTS = ("connectwise", "helpdesk")
 DEFAULT_PRODUCT = "connectwise"
 
 
@@ -27,13 +28,27 @@ def configured_product(env: Mapping[str, str] | None = None) -> Product:
     name = (env.get("COPILOT_PROVIDER") or DEFAULT_PRODUCT).strip().lower()
     if name not in PRODUCTS:
         raise ConfigError(f"COPILOT_PROVIDER={name!r} is not a product this copilot serves: use {', '.join(PRODUCTS)}")
+    if name == "helpdesk":
+        from psa.helpdesk.product import PRODUCT as HELPDESK
+
+        return HELPDESK
     from psa.connectwise.product import PRODUCT
 
     return PRODUCT
 
 
+def helpdesk_configured(env: Mapping[str, str] | None = None) -> bool:
+    """HELPDESK_URL is set: a real helpdesk, else the embedded helpdesk sandbox."""
+    env = os.environ if env is None else env
+    return bool((env.get("HELPDESK_URL") or "").strip())
+
+
 @asynccontextmanager
 async def open_knowledge_source() -> AsyncIterator[KnowledgeSource]:
+    if configured_product().name == "helpdesk":
+        async with _helpdesk_knowledge() as source:
+            yield source
+        return
     from psa.connectwise.knowledge import ConnectWiseKnowledge
     from psa.connectwise.provider import ConnectWiseProvider
     from psa.connectwise.settings import ConnectWiseSettings
@@ -51,3 +66,37 @@ async def open_knowledge_source() -> AsyncIterator[KnowledgeSource]:
             yield ConnectWiseKnowledge(provider)
     finally:
         await asyncio.to_thread(sandbox.stop)
+
+
+@asynccontextmanager
+async def _helpdesk_knowledge() -> AsyncIterator[KnowledgeSource]:
+    from psa.helpdesk.knowledge import HelpdeskKnowledge
+
+    async with opened_helpdesk() as (client, _url):
+        yield HelpdeskKnowledge(client)
+
+
+@asynccontextmanager
+async def opened_helpdesk() -> AsyncIterator[tuple[Any, str]]:
+    """(HelpdeskClient, its URL): HELPDESK_URL and HELPDESK_TOKEN when set, else the embedded helpdesk sandbox
+    with a technician's token of every permission."""
+    from pydantic import SecretStr
+
+    from psa.helpdesk.client import HelpdeskClient
+    from psa.helpdesk.settings import HelpdeskSettings
+
+    if helpdesk_configured():
+        settings = HelpdeskSettings.from_env()
+        async with HelpdeskClient(settings) as client:
+            yield client, settings.url
+        return
+    from sandbox.helpdesk.embedded import start_embedded
+
+    print("HELPDESK_URL is not set: using the embedded helpdesk sandbox", file=sys.stderr)
+    sandbox = await asyncio.to_thread(start_embedded)
+    try:
+        async with HelpdeskClient(HelpdeskSettings(url=sandbox.url, token=SecretStr(sandbox.token))) as client:
+            yield client, sandbox.url
+    finally:
+        await asyncio.to_thread(sandbox.stop)
+

@@ -52,6 +52,7 @@ from guardrails.guard import WriteGuard  # noqa: E402
 from guardrails.policy import Policy, PolicyGuard  # noqa: E402
 from kb_index.settings import autosync_from_env, check_index_settings, sync_interval_from_env  # noqa: E402
 from psa.provider import PSAProvider  # noqa: E402
+from products import configured_product, helpdesk_configured  # noqa: E402
 from settings import ConfigError, check_data_dir, data_dir, log_level_from_env, one_line  # noqa: E402
 from tools.acting import ActingMember  # noqa: E402
 from tools.common import AppState, KnowledgeBase  # noqa: E402
@@ -85,6 +86,8 @@ Service-desk copilot for ConnectWise Manage (PSA).
 PSA, INDEX = "psa", "index"
 SANDBOX_NAME = "the ConnectWise sandbox"
 SITE_NAME = "the connection to ConnectWise"
+HELPDESK_SANDBOX_NAME = "the helpdesk sandbox"
+HELPDESK_NAME = "the connection to the helpdesk"
 INDEX_NAME = "the knowledge index"
 USES_INDEX = frozenset({"draft_internal_analysis_note"})
 """Tools outside the kb toolset that read the index too (the draft cites KB articles)."""
@@ -102,6 +105,22 @@ def package_version() -> str:
 def site_configured() -> bool:
     """CW_SITE is set: a real ConnectWise site, else the embedded sandbox."""
     return bool((os.environ.get("CW_SITE") or "").strip())
+
+
+def _helpdesk() -> bool:
+    """COPILOT_PROVIDER=helpdesk (checked by check_settings before anything opens)."""
+    return configured_product().name == "helpdesk"
+
+
+def _embedded() -> bool:
+    """The configured product is its embedded sandbox, not a real site."""
+    return not (helpdesk_configured() if _helpdesk() else site_configured())
+
+
+def _psa_name(embedded: bool) -> str:
+    if _helpdesk():
+        return HELPDESK_SANDBOX_NAME if embedded else HELPDESK_NAME
+    return SANDBOX_NAME if embedded else SITE_NAME
 
 
 # ---- settings ------------------------------------------------------------------------------------------------------
@@ -135,7 +154,16 @@ def check_settings(*, psa: bool = False, knowledge: bool = False, server: bool =
 
 
 def _check_psa() -> None:
-    if site_configured():
+    if _helpdesk():
+        if helpdesk_configured():
+            from psa.helpdesk.settings import check_env as check_helpdesk_env
+
+            check_helpdesk_env()
+        else:
+            from sandbox.helpdesk.embedded import check_embedded_settings as check_helpdesk_sandbox
+
+            check_helpdesk_sandbox()
+    elif site_configured():
         from psa.connectwise.settings import check_env
 
         check_env()
@@ -203,9 +231,16 @@ def _start_indexer(state: AppState, stack: AsyncExitStack) -> None:
     from psa.connectwise.knowledge import ConnectWiseKnowledge
     from psa.connectwise.provider import ConnectWiseProvider
 
+    from psa.helpdesk.knowledge import HelpdeskKnowledge
+    from psa.helpdesk.provider import HelpdeskProvider
+
+    source: Any = None
     if isinstance(state.provider, ConnectWiseProvider):
-        indexer = BackgroundIndexer(ConnectWiseKnowledge(state.provider), state.knowledge.store,
-                                    interval_s=sync_interval_from_env())
+        source = ConnectWiseKnowledge(state.provider)
+    elif isinstance(state.provider, HelpdeskProvider):
+        source = HelpdeskKnowledge(state.provider.client)
+    if source is not None:
+        indexer = BackgroundIndexer(source, state.knowledge.store, interval_s=sync_interval_from_env())
         indexer.start()
         # Before the store closes: a batch being embedded finishes first.
         stack.push_async_callback(indexer.aclose)
@@ -215,7 +250,10 @@ def _start_indexer(state: AppState, stack: AsyncExitStack) -> None:
 
 async def _open_provider(state: AppState, stack: AsyncExitStack) -> None:
     assert state.readiness is not None
-    name = SITE_NAME if site_configured() else SANDBOX_NAME
+    name = _psa_name(_embedded())
+    if _helpdesk():
+        await _open_helpdesk(state, stack, name)
+        return
     try:
         # Imports and the sandbox's seeding run in a worker thread: the event loop keeps answering meanwhile.
         settings, sandbox = await anyio.to_thread.run_sync(_start_psa)
@@ -235,6 +273,32 @@ async def _open_provider(state: AppState, stack: AsyncExitStack) -> None:
         return
     state.provider, state.site, state.pool = pool.own, settings.site, pool
     state.readiness.opened(PSA)
+
+
+async def _open_helpdesk(state: AppState, stack: AsyncExitStack, name: str) -> None:
+    """The helpdesk (HELPDESK_URL, or the embedded helpdesk sandbox) behind its provider; no key pool: the
+    helpdesk knows technicians by their token, and the server has one."""
+    assert state.readiness is not None
+    from products import opened_helpdesk
+
+    try:
+        await anyio.to_thread.run_sync(_load_helpdesk)
+        client, url = await stack.enter_async_context(opened_helpdesk())
+    except Exception as exc:  # noqa: BLE001 - reported to every tool call, one line; the server keeps running
+        message = f"{name} could not be opened: {one_line(exc)}; fix that and restart the server"
+        log.error("%s", message)
+        state.readiness.fail(message)
+        return
+    from psa.helpdesk.provider import HelpdeskProvider
+
+    log.info("Helpdesk at %s", url)
+    state.provider, state.site = HelpdeskProvider(client), url
+    state.readiness.opened(PSA)
+
+
+def _load_helpdesk() -> None:
+    import psa.helpdesk.provider  # noqa: F401 - loaded here, off the event loop
+    import sandbox.helpdesk.embedded  # noqa: F401
 
 
 def _start_psa() -> tuple[Any, Any]:
@@ -282,8 +346,8 @@ async def open_state(policy: Policy, guard: WriteGuard) -> AsyncIterator[AppStat
     behind `readiness`; closed on exit. A front-end serving many in-process sessions (the Slack bot) opens it
     once and hands it to `build_server(state=...)`."""
     wants_knowledge = _wants_knowledge(policy)
-    embedded = not site_configured()
-    parts = {PSA: SANDBOX_NAME if embedded else SITE_NAME, **({INDEX: INDEX_NAME} if wants_knowledge else {})}
+    embedded = _embedded()
+    parts = {PSA: _psa_name(embedded), **({INDEX: INDEX_NAME} if wants_knowledge else {})}
     state = AppState(guard=guard, readiness=Readiness(parts))
     autosync = wants_knowledge and autosync_from_env(embedded)
     async with _opened_in_background(state, knowledge=wants_knowledge, autosync=autosync):

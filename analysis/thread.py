@@ -75,7 +75,7 @@ async def load_thread(provider: PSAProvider, ticket_id: int, max_notes: int) -> 
     page = 1
     while True:
         result = await provider.list_ticket_notes(ticket_id, page=page, page_size=NOTES_PAGE)
-        notes.extend(thread_note(n) for n in result.items if n.id)
+        notes.extend(thread_note(n) for n in result.items)
         if not result.has_more:
             break
         page += 1

@@ -127,7 +127,7 @@ class Company(_Neutral):
 
 
 class Contact(_Neutral):
-    id: int
+    id: int | None = Field(None, description="None where the product keys people by something else.")
     name: str | None = None
     title: str | None = None
     email: str | None = None

@@ -232,6 +232,9 @@ BAD_SETTINGS = {
     "COPILOT_KB_AUTOSYNC=maybe": (lambda _: {"COPILOT_KB_AUTOSYNC": "maybe"}, "COPILOT_KB_AUTOSYNC"),
     "COPILOT_TOOLSETS=nope": (lambda _: {"COPILOT_TOOLSETS": "tickets,nope"}, "COPILOT_TOOLSETS"),
     "COPILOT_PROVIDER=nope": (lambda _: {"COPILOT_PROVIDER": "nope"}, "COPILOT_PROVIDER"),
+    "HELPDESK_URL without a token": (
+        lambda _: {"COPILOT_PROVIDER": "helpdesk", "HELPDESK_URL": "http://127.0.0.1:9"}, "HELPDESK_TOKEN"
+    ),
     "COPILOT_KB_SYNC_INTERVAL_SECONDS=5": (
         lambda _: {"COPILOT_KB_SYNC_INTERVAL_SECONDS": "5"}, "COPILOT_KB_SYNC_INTERVAL_SECONDS"
     ),

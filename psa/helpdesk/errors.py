@@ -14,6 +14,18 @@ from email.utils import parsedate_to_datetime
 import httpx
 from pydantic import ValidationError
 
+from psa.errors import (
+    PSAAuthError,
+    PSAConnectionError,
+    PSAError,
+    PSANotFoundError,
+    PSAPermissionError,
+    PSARateLimitError,
+    PSAResponseError,
+    PSAServerError,
+    PSATimeoutError,
+    PSAValidationError,
+)
 from psa.helpdesk.models import ErrorBody
 
 _PERMISSION = re.compile(r"\bTickets\.[A-Za-z]+\b")
@@ -23,10 +35,11 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-class HelpdeskError(Exception):
+class HelpdeskError(PSAError):
     """Base of every error raised by the helpdesk client."""
 
     hint = "Check the request and try again."
+    product = "The helpdesk"
 
     def __init__(
         self,
@@ -57,19 +70,19 @@ class HelpdeskError(Exception):
         return f"{text} {self.hint}" if text.endswith((".", "!", "?")) else f"{text}. {self.hint}"
 
 
-class HelpdeskValidationError(HelpdeskError):
+class HelpdeskValidationError(HelpdeskError, PSAValidationError):
     """400: the helpdesk refused the content (a field error, a business rule, or a missing ticket on update)."""
 
     hint = "Fix what the helpdesk names; repeating the same request will fail the same way."
 
 
-class HelpdeskAuthError(HelpdeskError):
+class HelpdeskAuthError(HelpdeskError, PSAAuthError):
     """401: the token is missing, malformed, expired or not the server's."""
 
     hint = "Check HELPDESK_TOKEN: it may be expired or issued by another server; get a new token from the helpdesk."
 
 
-class HelpdeskPermissionError(HelpdeskError):
+class HelpdeskPermissionError(HelpdeskError, PSAPermissionError):
     """403: the token is valid but lacks a permission; `permission` is the one the helpdesk named."""
 
     def __init__(self, message: str | None = None, **kwargs: object) -> None:
@@ -84,13 +97,13 @@ class HelpdeskPermissionError(HelpdeskError):
         return "The token may not do this: use a HELPDESK_TOKEN with the needed Tickets.* permission."
 
 
-class HelpdeskNotFoundError(HelpdeskError):
+class HelpdeskNotFoundError(HelpdeskError, PSANotFoundError):
     """404: no such ticket (or it was deleted)."""
 
     hint = "Check the ticket id: the ticket may not exist or may have been deleted."
 
 
-class HelpdeskRateLimitError(HelpdeskError):
+class HelpdeskRateLimitError(HelpdeskError, PSARateLimitError):
     """429: too many requests; `retry_after` is the server's requested wait in seconds, when it gave one."""
 
     hint = "The helpdesk is throttling this token; wait a little and try again."
@@ -106,7 +119,7 @@ class HelpdeskRateLimitError(HelpdeskError):
         return text
 
 
-class HelpdeskServerError(HelpdeskError):
+class HelpdeskServerError(HelpdeskError, PSAServerError):
     """5xx: a fault at the helpdesk or between us and it."""
 
     hint = (
@@ -115,7 +128,7 @@ class HelpdeskServerError(HelpdeskError):
     )
 
 
-class HelpdeskTimeoutError(HelpdeskError):
+class HelpdeskTimeoutError(HelpdeskError, PSATimeoutError):
     """No complete answer in time. For a write, the change may or may not have been applied."""
 
     hint = (
@@ -124,13 +137,13 @@ class HelpdeskTimeoutError(HelpdeskError):
     )
 
 
-class HelpdeskConnectionError(HelpdeskError):
+class HelpdeskConnectionError(HelpdeskError, PSAConnectionError):
     """The request could not be delivered (DNS, refused connection, TLS, dropped connection)."""
 
     hint = "Could not reach the helpdesk: check HELPDESK_URL, the network and any proxy, then retry."
 
 
-class HelpdeskResponseError(HelpdeskError):
+class HelpdeskResponseError(HelpdeskError, PSAResponseError):
     """A 2xx answer that is not what the contract promises (not JSON, or the wrong shape or status)."""
 
     hint = "The helpdesk answered in an unexpected shape; check HELPDESK_URL points at a TicketsApi server."
