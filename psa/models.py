@@ -171,3 +171,34 @@ class Board(_Neutral):
     id: int | None = None
     name: str | None = None
     inactive: bool = False
+
+
+class ScheduleEntry(_Neutral):
+    """A technician booked for something; `ticket_id` when it is a ticket."""
+
+    id: int | None = None
+    ticket_id: int | None = None
+    name: str | None = None
+    member: Ref | None = None
+    where: Ref | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    status: Ref | None = None
+    done: bool = False
+    hours: float | None = None
+
+
+class TimeEntry(_Neutral):
+    """Time a technician logged; `ticket_id` when it was charged to a ticket."""
+
+    id: int | None = None
+    ticket_id: int | None = None
+    ticket_summary: str | None = None
+    company: Ref | None = None
+    member: Ref | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    hours: float | None = None
+    billable: str | None = None
+    work_type: Ref | None = None
+    notes: str | None = None

@@ -1,8 +1,8 @@
 """The provider protocol: what tools may ask of a PSA product, in the neutral model (psa/models.py).
 
-ConnectWise answers it through psa/connectwise/neutral.py. Schedules and time entries are still ConnectWise's
-own records here, and the write tools still plan ConnectWise requests on ConnectWiseProvider itself: the
-remaining steps towards the second product (docs/providers.md).
+ConnectWise answers it through psa/connectwise/neutral.py, the helpdesk through psa/helpdesk/provider.py. The write
+tools still plan ConnectWise requests on ConnectWiseProvider itself: the remaining step towards the second
+product's writes (docs/providers.md).
 """
 
 from __future__ import annotations
@@ -15,9 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from catalog import Capability
 
-from psa.connectwise.models import ScheduleEntry, TimeEntry
 
-from psa.models import Board, Company, Configuration, Contact, KnowledgeArticle, Note, ResolvedTicket, Status, Ticket
+from psa.models import (
+    Board,
+    Company,
+    Configuration,
+    Contact,
+    KnowledgeArticle,
+    Note,
+    ResolvedTicket,
+    ScheduleEntry,
+    Status,
+    Ticket,
+    TimeEntry,
+)
 
 T = TypeVar("T")
 

@@ -12,13 +12,11 @@ from mcp_types import CallToolResult
 from pydantic import Field
 
 from identity.context import identity_of
-from psa.connectwise.models import ScheduleEntry
-from psa.models import Ticket
+from psa.models import ScheduleEntry, Ticket
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
 from tools.views import SUMMARY_CHARS, View, compact_dt, member_name, ref_name, truncate
 
 DEFAULT_DAYS = 7
-SERVICE_TYPE = "S"  # a schedule entry of type S is booked against a service ticket (objectId)
 
 DateFromArg = Annotated[date | None, Field(description="First day, YYYY-MM-DD (UTC).")]
 DateToArg = Annotated[date | None, Field(description="Last day, inclusive.")]
@@ -74,7 +72,7 @@ async def list_schedule(
             member=who, date_from=_start_of(first), date_to=_start_of(last + timedelta(days=1)),
             page=page, page_size=page_size,
         )
-        ticket_ids = [e.objectId for e in result.items if _is_ticket(e) and e.objectId]
+        ticket_ids = [e.ticket_id for e in result.items if e.ticket_id]
         tickets = {t.id: t for t in await provider.get_tickets(ticket_ids)} if ticket_ids else {}
     return structured(
         ScheduleResult(
@@ -132,12 +130,8 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
-def _is_ticket(entry: ScheduleEntry) -> bool:
-    return entry.type is not None and (entry.type.identifier or "").upper() == SERVICE_TYPE
-
-
 def _item(entry: ScheduleEntry, tickets: dict[int | None, Ticket]) -> ScheduleItem:
-    ticket = tickets.get(entry.objectId) if _is_ticket(entry) else None
+    ticket = tickets.get(entry.ticket_id) if entry.ticket_id else None
     brief = None
     if ticket is not None and ticket.id is not None:
         brief = ScheduleTicket(
@@ -148,17 +142,17 @@ def _item(entry: ScheduleEntry, tickets: dict[int | None, Ticket]) -> ScheduleIt
             priority=ref_name(ticket.priority),
             closed=ticket.closed,
         )
-    elif _is_ticket(entry) and entry.objectId:
-        brief = ScheduleTicket(id=entry.objectId)
+    elif entry.ticket_id:
+        brief = ScheduleTicket(id=entry.ticket_id)
     return ScheduleItem(
         id=entry.id,
         member=member_name(entry.member),
-        start=compact_dt(entry.dateStart),
-        end=compact_dt(entry.dateEnd),
+        start=compact_dt(entry.start),
+        end=compact_dt(entry.end),
         hours=entry.hours,
         status=ref_name(entry.status),
         where=ref_name(entry.where),
-        done=bool(entry.doneFlag),
+        done=entry.done,
         # The name repeats the ticket's summary on ConnectWise; keep it only when there is no ticket to show.
         name=truncate(entry.name, SUMMARY_CHARS) if brief is None or brief.summary is None else None,
         ticket=brief,

@@ -11,7 +11,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult
 from pydantic import Field
 
-from psa.connectwise.models import TimeEntry
+from psa.models import TimeEntry
 from tools.common import DEFAULT_PAGE_SIZE, PageArg, PageSizeArg, cw_errors, provider_of, structured
 from tools.schedule import DateFromArg, DateToArg, member_of
 from tools.views import EXCERPT_CHARS, View, compact_dt, member_name, ref_name, truncate
@@ -87,17 +87,16 @@ def _start_of(day: date) -> datetime:
 
 
 def _item(e: TimeEntry) -> TimeItem:
-    on_ticket = (e.chargeToType or "ServiceTicket") in ("ServiceTicket", "ProjectTicket")
     return TimeItem(
         id=e.id,
-        ticket_id=e.chargeToId if on_ticket else None,
-        ticket=truncate(e.ticket.summary, 120) if e.ticket is not None and e.ticket.summary else None,
+        ticket_id=e.ticket_id,
+        ticket=truncate(e.ticket_summary, 120) if e.ticket_summary else None,
         company=ref_name(e.company),
         member=member_name(e.member),
-        start=compact_dt(e.timeStart),
-        end=compact_dt(e.timeEnd),
-        hours=e.actualHours,
-        billable=e.billableOption,
-        work_type=ref_name(e.workType),
+        start=compact_dt(e.start),
+        end=compact_dt(e.end),
+        hours=e.hours,
+        billable=e.billable,
+        work_type=ref_name(e.work_type),
         notes=truncate(e.notes, EXCERPT_CHARS),
     )

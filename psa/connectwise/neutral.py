@@ -13,7 +13,19 @@ from typing import TypeVar
 
 from psa.connectwise import models as cw
 from psa.connectwise.provider import ConnectWiseProvider
-from psa.models import Board, Company, Configuration, Contact, Note, NoteKind, Ref, Status, Ticket
+from psa.models import (
+    Board,
+    Company,
+    Configuration,
+    Contact,
+    Note,
+    NoteKind,
+    Ref,
+    ScheduleEntry,
+    Status,
+    Ticket,
+    TimeEntry,
+)
 from psa.provider import Page, TicketQuery
 
 A = TypeVar("A")
@@ -134,6 +146,25 @@ def board(b: cw.Board) -> Board:
     return Board(id=b.id, name=b.name, inactive=bool(b.inactiveFlag))
 
 
+SERVICE_TICKET = "S"
+"""The schedule type of an entry booked against a service ticket (its `objectId`)."""
+
+
+def schedule_entry(e: cw.ScheduleEntry) -> ScheduleEntry:
+    on_ticket = e.type is not None and (e.type.identifier or "").upper() == SERVICE_TICKET
+    return ScheduleEntry(id=e.id, ticket_id=e.objectId if on_ticket and e.objectId else None, name=e.name,
+                         member=ref(e.member), where=ref(e.where), start=e.dateStart, end=e.dateEnd,
+                         status=ref(e.status), done=bool(e.doneFlag), hours=e.hours)
+
+
+def time_entry(e: cw.TimeEntry) -> TimeEntry:
+    on_ticket = (e.chargeToType or "ServiceTicket") in ("ServiceTicket", "ProjectTicket")
+    return TimeEntry(id=e.id, ticket_id=e.chargeToId if on_ticket else None,
+                     ticket_summary=e.ticket.summary if e.ticket is not None else None, company=ref(e.company),
+                     member=ref(e.member), start=e.timeStart, end=e.timeEnd, hours=e.actualHours,
+                     billable=e.billableOption, work_type=ref(e.workType), notes=e.notes)
+
+
 def _page(page: Page[A], convert: type[B] | object) -> Page[B]:
     return Page[B](items=[convert(i) for i in page.items], page=page.page,  # type: ignore[operator]
                    page_size=page.page_size, has_more=page.has_more, next_page=page.next_page)
@@ -188,15 +219,17 @@ class ConnectWisePSA:
 
     async def list_schedule_entries(self, *, member: str | None = None, date_from: datetime | None = None,
                                     date_to: datetime | None = None, page: int = 1,
-                                    page_size: int = 25) -> Page[cw.ScheduleEntry]:
-        return await self.wire.list_schedule_entries(member=member, date_from=date_from, date_to=date_to, page=page,
-                                                     page_size=page_size)
+                                    page_size: int = 25) -> Page[ScheduleEntry]:
+        found = await self.wire.list_schedule_entries(member=member, date_from=date_from, date_to=date_to, page=page,
+                                                      page_size=page_size)
+        return _page(found, schedule_entry)
 
     async def list_time_entries(self, *, ticket_id: int | None = None, member: str | None = None,
                                 date_from: datetime | None = None, date_to: datetime | None = None, page: int = 1,
-                                page_size: int = 25) -> Page[cw.TimeEntry]:
-        return await self.wire.list_time_entries(ticket_id=ticket_id, member=member, date_from=date_from,
-                                                 date_to=date_to, page=page, page_size=page_size)
+                                page_size: int = 25) -> Page[TimeEntry]:
+        found = await self.wire.list_time_entries(ticket_id=ticket_id, member=member, date_from=date_from,
+                                                  date_to=date_to, page=page, page_size=page_size)
+        return _page(found, time_entry)
 
     async def total_time_entry_hours(self, *, ticket_id: int | None = None, member: str | None = None,
                                      date_from: datetime | None = None, date_to: datetime | None = None,
