@@ -14,8 +14,8 @@ from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from psa.connectwise.errors import ConnectWiseNotFoundError
-from psa.connectwise.models import Ticket
+from psa.errors import PSANotFoundError
+from psa.models import Ticket
 
 
 def canonical_json(value: Any) -> str:
@@ -37,15 +37,13 @@ class TicketState(BaseModel):
     status_id: int | None = None
     closed: bool | None = None
     last_updated: str | None = None
-    """`_info.lastUpdated` as ConnectWise sent it."""
+    """The ticket's last update as the product sent it."""
     digest: str
-    """Hash of the fields above. ConnectWise's lastUpdated has one-second resolution, so a change within the
-    same second as the preview is caught by the digest, not by the timestamp."""
+    """Hash of the fields above. A product's last-update stamp may have one-second resolution (ConnectWise's
+    has), so a change within the same second as the preview is caught by the digest, not by the timestamp."""
 
     @classmethod
     def of(cls, ticket: Ticket) -> TicketState:
-        if ticket.id is None:
-            raise ValueError("a ticket without an id cannot be written to")
         fields: dict[str, Any] = {
             "id": ticket.id,
             "summary": ticket.summary,
@@ -54,8 +52,8 @@ class TicketState(BaseModel):
             "company": ticket.company.name if ticket.company else None,
             "status": ticket.status.name if ticket.status else None,
             "status_id": ticket.status.id if ticket.status else None,
-            "closed": ticket.closedFlag,
-            "last_updated": ticket.last_updated.isoformat() if ticket.last_updated else None,
+            "closed": ticket.closed,
+            "last_updated": ticket.updated.isoformat() if ticket.updated else None,
         }
         digest = hashlib.sha256(canonical_json(fields).encode()).hexdigest()
         return cls(**fields, digest=digest)
@@ -120,7 +118,7 @@ async def recheck(provider: TicketReader, previewed: TicketState) -> TicketState
     that has since changed confirms nothing."""
     try:
         fresh = TicketState.of(await provider.get_ticket(previewed.id))
-    except ConnectWiseNotFoundError as exc:
+    except PSANotFoundError as exc:
         raise StaleTicket(f"Ticket #{previewed.id} no longer exists (deleted or merged since the preview).") from exc
     if fresh.digest != previewed.digest:
         changes = [

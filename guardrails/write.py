@@ -29,19 +29,14 @@ from guardrails.guard import Caller, WriteGuard, caller_of, guard_of
 from guardrails.plan import PlanRefused, StaleTicket, WritePlan, recheck
 from guardrails.preview import render_preview
 from guardrails.tokens import TokenRefused
-from psa.connectwise.errors import (
-    ConnectWiseConnectionError,
-    ConnectWiseError,
-    ConnectWiseResponseError,
-    ConnectWiseServerError,
-    ConnectWiseTimeoutError,
-)
+from psa.errors import PSAConnectionError, PSAError, PSAResponseError, PSAServerError, PSATimeoutError
+from psa.provider import neutral
 
 log = logging.getLogger("psa_copilot.guardrails")
 
 WriteStatus = Literal["written", "not_written", "pending_confirmation", "unknown"]
 
-IN_FLIGHT = (ConnectWiseTimeoutError, ConnectWiseConnectionError, ConnectWiseServerError, ConnectWiseResponseError)
+IN_FLIGHT = (PSATimeoutError, PSAConnectionError, PSAServerError, PSAResponseError)
 """Failures after which the request may or may not have been stored: a perform checks, it never resends."""
 
 
@@ -73,18 +68,18 @@ class Performed:
 
 Perform = Callable[[Any, WritePlan], Awaitable[Performed]]
 """(provider, plan) -> what happened. A perform catches the failures that leave the outcome open (IN_FLIGHT)
-and reports written / not_written / unknown after checking; a ConnectWiseError it lets through means
+and reports written / not_written / unknown after checking; a PSAError it lets through means
 ConnectWise refused the write, so nothing was stored."""
 
 Build = Callable[[Any, Any], Awaitable[WritePlan]]
 """(provider, policy) -> the plan, or PlanRefused."""
 
 
-def why(exc: ConnectWiseError) -> str:
+def why(exc: PSAError) -> str:
     return str(exc).splitlines()[0]
 
 
-def unverified(what: str, exc: ConnectWiseError, check: ConnectWiseError | None = None) -> Performed:
+def unverified(what: str, exc: PSAError, check: PSAError | None = None) -> Performed:
     checked = f"; checking failed too ({why(check)})" if check else ""
     return Performed(
         "unknown",
@@ -162,7 +157,7 @@ async def _plan(
     except PlanRefused as exc:
         await guard.audit(caller, tool, exc.outcome, "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(str(exc)) from exc
-    except ConnectWiseError as exc:
+    except PSAError as exc:
         await guard.audit(caller, tool, "failed", "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(f"Could not prepare {tool}; nothing was written. {exc}") from exc
 
@@ -210,12 +205,12 @@ async def _execute(
     """Re-check, record the intent, send once, record the outcome."""
     if plan.ticket is not None:
         try:
-            fresh = await recheck(provider, plan.ticket)
+            fresh = await recheck(neutral(provider), plan.ticket)
         except StaleTicket as exc:
             message = f"{exc} Nothing was written; call {plan.tool} again to preview the current ticket."
             await guard.audit(caller, plan.tool, "stale", confirmation, plan=plan, error=message, attempt=attempt)
             raise ToolError(message) from exc
-        except ConnectWiseError as exc:
+        except PSAError as exc:
             await guard.audit(caller, plan.tool, "failed", confirmation, plan=plan, error=str(exc), attempt=attempt)
             raise ToolError(f"Could not re-read ticket #{plan.ticket.id} before writing; nothing was written. {exc}") from exc
         denial = guard.policy.board_denial(plan.tool, fresh.board)
@@ -228,7 +223,7 @@ async def _execute(
     attempt = attempt if attempt is not None else intent
     try:
         performed = await perform(provider, plan)
-    except (ConnectWiseError, ValueError) as exc:
+    except (PSAError, ValueError) as exc:
         await _record_outcome(guard, caller, plan, "failed", confirmation, None, str(exc), attempt)
         raise ToolError(f"{plan.tool} was refused; nothing was written. {exc}") from exc
     message = performed.message

@@ -150,6 +150,13 @@ class PSAProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
+def neutral(provider: object) -> PSAProvider:
+    """A product's provider behind this protocol: ConnectWise's wire provider offers `neutral()`; a provider that
+    speaks the protocol itself (the helpdesk's) is returned as it is."""
+    method = getattr(provider, "neutral", None)
+    return method() if callable(method) else provider  # type: ignore[return-value]
+
+
 class KnowledgeSource(Protocol):
     """What the knowledge index reads from a product (kb_index.sync, kb_index.refresh): resolved tickets and KB
     articles, incrementally. `since` compares with the record's last update on the product's own clock."""

@@ -86,10 +86,10 @@ def test_the_knowledge_index_knows_no_product() -> None:
     assert _product_imports("kb_index") == {}
 
 
-# Still on ConnectWise's own models: the write path (plan, guard, write tools) and the technician key pool (only
-# ConnectWise has per-technician keys); the write path's move is the next step of the second product
-# (docs/providers.md).
-NOT_YET_NEUTRAL = {"tools/acting.py", "tools/common.py", "guardrails/plan.py", "guardrails/write.py"}
+# Still on ConnectWise's own models: the write tools, which plan ConnectWise's requests (their move is the next
+# step of the second product, docs/providers.md), and the technician key pool (only ConnectWise has per-technician
+# keys; imported for typing only).
+NOT_YET_NEUTRAL = {"tools/acting.py", "tools/common.py"}
 
 
 def test_the_read_path_knows_no_product() -> None:

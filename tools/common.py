@@ -16,7 +16,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from psa.errors import PSAError, PSANotFoundError
-from psa.provider import PSAProvider
+from psa.provider import PSAProvider, neutral
 from settings import one_line
 from tools.acting import acting_provider
 
@@ -87,9 +87,7 @@ def wire_provider_of(ctx: Context) -> Any:
 
 def provider_of(ctx: Context) -> PSAProvider:
     """The same provider behind the neutral protocol (psa.provider.PSAProvider): what the read tools ask."""
-    provider = wire_provider_of(ctx)
-    neutral = getattr(provider, "neutral", None)
-    return neutral() if callable(neutral) else provider
+    return neutral(wire_provider_of(ctx))
 
 
 def knowledge_of(ctx: Context) -> KnowledgeBase:

@@ -16,6 +16,7 @@ from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
 from psa.connectwise.errors import ConnectWiseError, ConnectWiseTimeoutError
 from psa.connectwise.models import ServiceNoteCreate, TicketNote
+from psa.connectwise.neutral import ticket as neutral_ticket
 from tools.tickets import TicketIdArg
 from tools.writes import invalid, load_ticket, run_write
 
@@ -71,7 +72,7 @@ async def plan(provider: Any, policy: Policy, ticket_id: int, text: str, note_ty
     return WritePlan(
         tool=TOOL,
         action=f"Add {_LABEL[note_type]} note ({visibility}) to ticket #{ticket_id}",
-        ticket=TicketState.of(ticket),
+        ticket=TicketState.of(neutral_ticket(ticket)),
         request=f"POST /service/tickets/{ticket_id}/notes",
         body=note.to_cw(),
         fields=(

@@ -11,6 +11,7 @@ from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.models import KnowledgeBaseArticle, KnowledgeBaseArticleCreate, ReferenceInput, Ticket, TicketNote
+from psa.connectwise.neutral import ticket as neutral_ticket
 from tools.writes import invalid, load_ticket, run_write
 
 TOOL = "create_kb_article"
@@ -75,7 +76,7 @@ async def plan(
     return WritePlan(
         tool=TOOL,
         action=f"Create a knowledge base article {source}",
-        ticket=TicketState.of(ticket) if ticket else None,
+        ticket=TicketState.of(neutral_ticket(ticket)) if ticket else None,
         request="POST /service/knowledgeBaseArticles",
         body=article.to_cw(),
         fields=(

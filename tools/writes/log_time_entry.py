@@ -11,6 +11,7 @@ from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified
 from psa.connectwise.models import TimeEntryCreate
+from psa.connectwise.neutral import ticket as neutral_ticket
 from identity.context import identity_of
 from tools.tickets import TicketIdArg
 from tools.writes import invalid, load_ticket, run_write
@@ -101,7 +102,7 @@ async def plan(
     return WritePlan(
         tool=TOOL,
         action=f"Log time against ticket #{ticket_id}",
-        ticket=TicketState.of(ticket),
+        ticket=TicketState.of(neutral_ticket(ticket)),
         request="POST /time/entries",
         body=body,
         fields=tuple(fields),

@@ -17,6 +17,7 @@ from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
 from identity.context import identity_of
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.models import PatchOperation, Ticket
+from psa.connectwise.neutral import ticket as neutral_ticket
 from tools.tickets import TicketIdArg
 from tools.writes import load_ticket, run_write
 from tools.writes.create_ticket import (
@@ -144,7 +145,7 @@ async def plan(provider: Any, policy: Policy, ticket_id: int, wanted: dict[str, 
     return WritePlan(
         tool=TOOL,
         action=f"Update ticket #{ticket_id}: {', '.join(_LABELS[p].lower() for p in ordered)}",
-        ticket=TicketState.of(ticket),
+        ticket=TicketState.of(neutral_ticket(ticket)),
         request=f"PATCH /service/tickets/{ticket_id}",
         body=body,
         fields=tuple(fields),

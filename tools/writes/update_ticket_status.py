@@ -11,6 +11,7 @@ from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
 from psa.connectwise.errors import ConnectWiseError
 from psa.connectwise.models import PatchOperation
+from psa.connectwise.neutral import ticket as neutral_ticket
 from tools.tickets import TicketIdArg
 from tools.writes import load_ticket, run_write
 
@@ -53,7 +54,7 @@ async def plan(provider: Any, policy: Policy, ticket_id: int, status: str) -> Wr
     return WritePlan(
         tool=TOOL,
         action=f"Change the status of ticket #{ticket_id} from {current!r} to {target.name!r}",
-        ticket=TicketState.of(ticket),
+        ticket=TicketState.of(neutral_ticket(ticket)),
         request=f"PATCH /service/tickets/{ticket_id}",
         body=body,
         fields=tuple(fields),
