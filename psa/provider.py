@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -148,6 +148,47 @@ class PSAProvider(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+class WriteNotPlanned(ValueError):
+    """A write the provider cannot plan (no such status, nothing to change); the message says why and what to
+    use instead, for the human."""
+
+
+class AlreadyDone(WriteNotPlanned):
+    """The ticket is already as asked: nothing to send."""
+
+
+class StatusChange(BaseModel):
+    """A status change fixed before anyone is asked: the exact request the provider will send, and what it does."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request: str
+    """Method and path, e.g. `PATCH /service/tickets/5` or `POST /api/TicketsApi/close/5`."""
+    body: dict[str, Any] | list[Any]
+    """The exact body (JSON, or a form's fields)."""
+    current: str | None
+    target: str
+    effects: tuple[str, ...] = ()
+    """What else happens, in a sentence each: it closes the ticket, an email goes to the requester."""
+
+
+class StatusWriter(Protocol):
+    """A product that changes a ticket's status (update_ticket_status)."""
+
+    async def plan_status_change(self, ticket_id: int, status: str) -> StatusChange:
+        """WriteNotPlanned for a status the ticket cannot get (the message lists the ones it can)."""
+        ...
+
+    async def change_status(self, ticket_id: int, request: str, body: dict[str, Any] | list[Any]) -> Ticket:
+        """Send exactly that planned request, once."""
+        ...
+
+    def status_sent(self, body: dict[str, Any] | list[Any]) -> int | None:
+        """The status id a planned body sets; None when the request is the product's own close (then a closed
+        ticket is what shows it happened)."""
+        ...
 
 
 def neutral(provider: object) -> PSAProvider:

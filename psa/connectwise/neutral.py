@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from psa.connectwise import models as cw
 from psa.connectwise.provider import ConnectWiseProvider
@@ -26,7 +26,7 @@ from psa.models import (
     Ticket,
     TimeEntry,
 )
-from psa.provider import Page, TicketQuery
+from psa.provider import AlreadyDone, Page, StatusChange, TicketQuery, WriteNotPlanned
 
 A = TypeVar("A")
 B = TypeVar("B")
@@ -236,6 +236,36 @@ class ConnectWisePSA:
                                      max_items: int = 10_000) -> tuple[int, float, bool]:
         return await self.wire.total_time_entry_hours(ticket_id=ticket_id, member=member, date_from=date_from,
                                                       date_to=date_to, max_items=max_items)
+
+    # ---- writes -------------------------------------------------------------------------------------------
+
+    async def plan_status_change(self, ticket_id: int, status: str) -> StatusChange:
+        """A status of the ticket's own board, by name (as ConnectWise compares names: case-insensitively)."""
+        current = await self.wire.get_ticket(ticket_id)
+        board = current.board
+        if board is None or board.id is None:
+            raise WriteNotPlanned(f"Ticket #{ticket_id} has no board, so status names cannot be resolved.")
+        target = await self.wire.get_board_status_by_name(board.id, status.strip())
+        if target is None or target.id is None or target.inactive:
+            names = [s.name for s in await self.wire.list_board_statuses(board.id) if s.name and not s.inactive]
+            raise WriteNotPlanned(
+                f"Board {board.name!r} (ticket #{ticket_id}'s board) has no active status {status!r}. "
+                f"Its statuses: {', '.join(names) or '(none)'}."
+            )
+        now = current.status.name if current.status else None
+        if current.status is not None and current.status.id == target.id:
+            raise AlreadyDone(f"Ticket #{ticket_id} already has status {now!r}; nothing to change.")
+        effects = (f"{target.name!r} is a closed status: this closes the ticket",) if target.closedStatus else ()
+        return StatusChange(request=f"PATCH /service/tickets/{ticket_id}",
+                            body=[cw.PatchOperation.replace("status", {"id": target.id}).to_cw()],
+                            current=now, target=target.name or str(target.id), effects=effects)
+
+    async def change_status(self, ticket_id: int, request: str, body: dict[str, Any] | list[Any]) -> Ticket:
+        return ticket(await self.wire.update_ticket_status(ticket_id, self.status_sent(body) or 0))
+
+    def status_sent(self, body: dict[str, Any] | list[Any]) -> int | None:
+        assert isinstance(body, list)  # the PATCH array plan_status_change made
+        return int(body[0]["value"]["id"])
 
     async def aclose(self) -> None:
         await self.wire.aclose()

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from psa.provider import Product
 
-_NOT_YET = ("the copilot does not write to the helpdesk yet: its replies and forwards email a person, and that "
-            "guarded path is still being built")
+_NOT_YET = ("the copilot changes only a helpdesk ticket's status so far: its replies and forwards email a person, "
+            "and that guarded path is still being built")
 
 PRODUCT = Product(
     name="helpdesk",
     title="the helpdesk",
-    capabilities=frozenset({"tickets", "boards", "companies", "contacts", "knowledge"}),
+    capabilities=frozenset({"tickets", "ticket_status", "boards", "companies", "contacts", "knowledge"}),
     missing={
         "ticket_notes": _NOT_YET,
-        "ticket_status": _NOT_YET,
         "ticket_create": _NOT_YET,
         "ticket_update": _NOT_YET,
         "configurations": "the helpdesk's items carry only a name: no company, serial or address to search",

@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from psa.errors import PSANotFoundError, PSAValidationError
 from psa.helpdesk.client import HelpdeskClient
 from psa.helpdesk.models import (
+    ClosureForm,
     Conversation,
     ListType,
     Metadata,
@@ -30,9 +31,10 @@ from psa.helpdesk.models import (
     StatusType,
     TicketApiModel,
     TicketList,
+    TicketUpdate,
 )
 from psa.models import Board, Company, Configuration, Contact, Note, NoteKind, Ref, Status, Ticket
-from psa.provider import Page, TicketQuery
+from psa.provider import AlreadyDone, Page, StatusChange, TicketQuery, WriteNotPlanned
 
 T = TypeVar("T")
 
@@ -267,6 +269,53 @@ class HelpdeskProvider:
     async def find_configurations(self, *, company: str | None = None, text: str | None = None, page: int = 1,
                                   page_size: int = 25) -> Page[Configuration]:
         raise UnsupportedQuery("the helpdesk's items carry only a name: no company, serial or address to search")
+
+    # ---- writes -------------------------------------------------------------------------------------------
+
+    async def plan_status_change(self, ticket_id: int, status: str) -> StatusChange:
+        """A status of the desk, by name. The system's closed status goes through the close endpoint (the
+        helpdesk's own closing, logged as a conversation, no email to the requester); any other status, a resolved
+        one too, is set with an update: the resolve endpoint would email the requester a resolution text, which
+        this tool has none of."""
+        current = await self.client.get_ticket(ticket_id)
+        statuses = (await self._lookups()).status or []
+        wanted = status.strip().casefold()
+        target = next((s for s in statuses if (s.status or "").casefold() == wanted), None)
+        if target is None:
+            names = ", ".join(s.status for s in statuses if s.status)
+            raise WriteNotPlanned(f"The helpdesk has no status {status!r}. Its statuses: {names or '(none)'}.")
+        now = current.status.status if current.status else None
+        if current.status is not None and current.status.id == target.id:
+            raise AlreadyDone(f"Ticket #{ticket_id} already has status {now!r}; nothing to change.")
+        name = target.status or str(target.id)
+        if target.statusType == StatusType.Closed.value:
+            body: dict[str, Any] = {"TicketId": ticket_id, "CloseBy": self._user_id(), "Acknowledged": False}
+            return StatusChange(request=f"POST /api/TicketsApi/close/{ticket_id}", body=body, current=now,
+                                target=name, effects=("this closes the ticket; no email goes to the requester",))
+        if current.creator is None:
+            raise WriteNotPlanned(f"Ticket #{ticket_id} has no requester, which the helpdesk's update needs.")
+        body = {"Id": ticket_id, "CreatorId": current.creator.id, "TicketStatusId": target.id}
+        effects = (f"{name!r} is a resolved status: the ticket counts as resolved",) \
+            if target.statusType == StatusType.Resolved.value else ()
+        return StatusChange(request=f"POST /api/TicketsApi/update/{ticket_id}", body=body, current=now, target=name,
+                            effects=effects)
+
+    async def change_status(self, ticket_id: int, request: str, body: dict[str, Any] | list[Any]) -> Ticket:
+        assert isinstance(body, dict)  # the form plan_status_change made
+        if request.startswith(f"POST /api/TicketsApi/close/{ticket_id}"):
+            await self.client.close(ticket_id, ClosureForm(**body))
+        else:
+            await self.client.update_ticket(ticket_id, TicketUpdate(**body))
+        return await self.get_ticket(ticket_id)
+
+    def status_sent(self, body: dict[str, Any] | list[Any]) -> int | None:
+        assert isinstance(body, dict)
+        sent = body.get("TicketStatusId")
+        return int(sent) if sent is not None else None
+
+    def _user_id(self) -> str:
+        """Who the token is: the helpdesk records them as the one who closed."""
+        return self.client.settings.claims().sub or "unknown"
 
     async def list_schedule_entries(self, **_: Any) -> Page[Any]:
         raise UnsupportedQuery("the helpdesk keeps no schedule")

@@ -16,8 +16,7 @@ from pydantic import ValidationError
 from guardrails.plan import PlanRefused
 from guardrails.policy import Policy
 from guardrails.write import Build, Perform, guarded_write
-from psa.connectwise.errors import ConnectWiseNotFoundError
-from psa.connectwise.models import Ticket
+from psa.errors import PSANotFoundError
 from tools.common import wire_provider_of, structured
 
 async def run_write(
@@ -28,11 +27,13 @@ async def run_write(
     return outcome if isinstance(outcome, InputRequiredResult) else structured(outcome)
 
 
-async def load_ticket(provider: Any, policy: Policy, tool: str, ticket_id: int) -> Ticket:
-    """The ticket a write targets, refused when it does not exist or its board is outside COPILOT_WRITE_BOARDS."""
+async def load_ticket(provider: Any, policy: Policy, tool: str, ticket_id: int) -> Any:
+    """The ticket a write targets (as `provider` returns it: the neutral ticket, or ConnectWise's own for the
+    writes that still plan ConnectWise requests), refused when it does not exist or its board is outside
+    COPILOT_WRITE_BOARDS."""
     try:
         ticket = await provider.get_ticket(ticket_id)
-    except ConnectWiseNotFoundError as exc:
+    except PSANotFoundError as exc:
         raise PlanRefused(f"Ticket #{ticket_id} was not found. Nothing was written.") from exc
     denial = policy.board_denial(tool, ticket.board.name if ticket.board else None)
     if denial is not None:

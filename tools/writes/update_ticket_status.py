@@ -1,4 +1,6 @@
-"""update_ticket_status: move a ticket to another status of its own board, by name."""
+"""update_ticket_status: move a ticket to another status, by name. The product plans the exact request (a
+ConnectWise PATCH of the status on the ticket's board; the helpdesk's close, or its update with the status id)
+and sends it (psa.provider.StatusWriter); this module turns the plan into the preview and the outcome."""
 
 from typing import Annotated, Any
 
@@ -9,9 +11,8 @@ from pydantic import Field
 from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
-from psa.connectwise.errors import ConnectWiseError
-from psa.connectwise.models import PatchOperation
-from psa.connectwise.neutral import ticket as neutral_ticket
+from psa.errors import PSAError
+from psa.provider import AlreadyDone, WriteNotPlanned, neutral
 from tools.tickets import TicketIdArg
 from tools.writes import load_ticket, run_write
 
@@ -33,49 +34,43 @@ async def update_ticket_status(
 
 
 async def plan(provider: Any, policy: Policy, ticket_id: int, status: str) -> WritePlan:
-    ticket = await load_ticket(provider, policy, TOOL, ticket_id)
-    board = ticket.board
-    if board is None or board.id is None:
-        raise PlanRefused(f"Ticket #{ticket_id} has no board, so status names cannot be resolved. Nothing was written.")
-    target = await provider.get_board_status_by_name(board.id, status.strip())
-    if target is None or target.id is None or target.inactive:
-        names = [s.name for s in await provider.list_board_statuses(board.id) if s.name and not s.inactive]
-        raise PlanRefused(
-            f"Board {board.name!r} (ticket #{ticket_id}'s board) has no active status {status!r}. "
-            f"Its statuses: {', '.join(names) or '(none)'}. Nothing was written."
-        )
-    current = ticket.status.name if ticket.status else None
-    if ticket.status is not None and ticket.status.id == target.id:
-        raise PlanRefused(f"Ticket #{ticket_id} already has status {current!r}; nothing to change.", "not_written")
-    body = [PatchOperation.replace("status", {"id": target.id}).to_cw()]
-    fields = [PreviewField(label="Status change", value=f"{current or '(none)'} -> {target.name}")]
-    if target.closedStatus:
-        fields.append(PreviewField(label="Effect", value=f"{target.name!r} is a closed status: this closes the ticket"))
+    psa = neutral(provider)
+    ticket = await load_ticket(psa, policy, TOOL, ticket_id)
+    try:
+        change = await psa.plan_status_change(ticket_id, status)
+    except AlreadyDone as exc:
+        raise PlanRefused(str(exc), "not_written") from exc
+    except WriteNotPlanned as exc:
+        raise PlanRefused(f"{exc} Nothing was written.") from exc
+    fields = [PreviewField(label="Status change", value=f"{change.current or '(none)'} -> {change.target}")]
+    fields += [PreviewField(label="Effect", value=effect) for effect in change.effects]
     return WritePlan(
         tool=TOOL,
-        action=f"Change the status of ticket #{ticket_id} from {current!r} to {target.name!r}",
-        ticket=TicketState.of(neutral_ticket(ticket)),
-        request=f"PATCH /service/tickets/{ticket_id}",
-        body=body,
+        action=f"Change the status of ticket #{ticket_id} from {change.current!r} to {change.target!r}",
+        ticket=TicketState.of(ticket),
+        request=change.request,
+        body=change.body,
         fields=tuple(fields),
     )
 
 
 async def perform(provider: Any, plan: WritePlan) -> Performed:
     ticket_id = plan.ticket_id
-    assert ticket_id is not None and isinstance(plan.body, list)
-    target: int = plan.body[0]["value"]["id"]
+    assert ticket_id is not None
+    psa = neutral(provider)
+    target = psa.status_sent(plan.body)
     try:
-        ticket = await provider.update_ticket_status(ticket_id, target)
+        ticket = await psa.change_status(ticket_id, plan.request, plan.body)
     except IN_FLIGHT as exc:
-        # A PATCH to a fixed status is idempotent to check: read the ticket instead of sending it again.
+        # Setting a fixed status is idempotent to check: read the ticket instead of sending it again.
         try:
-            ticket = await provider.get_ticket(ticket_id)
-        except ConnectWiseError as check:
+            ticket = await psa.get_ticket(ticket_id)
+        except PSAError as check:
             return unverified("status change", exc, check)
-        if not (ticket.status and ticket.status.id == target):
+        done = ticket.closed if target is None else bool(ticket.status and ticket.status.id == target)
+        if not done:
             return Performed(
-                "not_written", None, f"ConnectWise did not answer ({why(exc)}) and the status is unchanged: nothing was written."
+                "not_written", None, f"{exc.product} did not answer ({why(exc)}) and the status is unchanged: nothing was written."
             )
     name = ticket.status.name if ticket.status else str(target)
     return Performed("written", ticket_id, f"Ticket #{ticket_id} now has status {name!r}.")
