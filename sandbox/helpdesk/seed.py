@@ -11,7 +11,7 @@ tickets keep their ids, conversations their note ids, clients their company ids,
 - technician members -> users `tech-<identifier>`; contacts -> requesters `req-<contact id>`
 - tickets -> tickets: the first detail-description note is the description, resolution notes the resolution;
   the other notes become conversations (resolution notes "Resolution", a contact's notes "RequesterReply",
-  a member's notes "Reply" from them to the requester)
+  a member's notes "Reply" from them to the requester); internal analysis is left out, as the product has none
 - ticket tasks -> tasks (for MyOpenTasks / MyCompletedTasks)
 
 The generator yields each ticket right before its notes and configuration links, so a ticket is written when the
@@ -318,7 +318,9 @@ class _World:
         requester = requester_id(doc["contact"]["id"])
         out = []
         for note in notes:
-            if note is description:
+            # The product has no internal notes: a technician's internal analysis was never sent to anyone, so it
+            # is not seeded as an emailed reply.
+            if note is description or (note.get("internalAnalysisFlag") and not note.get("resolutionFlag")):
                 continue
             member = self._technician((note.get("member") or {}).get("identifier"))
             if note.get("resolutionFlag"):
