@@ -7,8 +7,6 @@ name the offending field or rule), and what the user can do about it.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import httpx
 from pydantic import ValidationError
@@ -27,6 +25,7 @@ from psa.errors import (
     PSATimeoutError,
     PSAValidationError,
 )
+from psa.http import parse_retry_after
 
 
 class ConnectWiseError(PSAError):
@@ -174,25 +173,6 @@ _BY_STATUS: dict[int, type[ConnectWiseError]] = {
     409: ConnectWiseConflictError,
     429: ConnectWiseRateLimitError,
 }
-
-
-def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Retry-After as seconds: either delta-seconds or an HTTP date (RFC 9110 §10.2.3). None when absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    current = now or datetime.now(timezone.utc)
-    return max(0.0, (when - current).total_seconds())
 
 
 def error_from_response(response: httpx.Response) -> ConnectWiseError:

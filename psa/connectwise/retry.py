@@ -9,21 +9,18 @@ Policy (ConnectWise's developer guide: retry 5xx and throttling with backoff, ne
   repeat could add a second note or time entry.
   PATCH counts as non-idempotent: a `replace` of a field is idempotent in effect, but `add` on a list is
   not, and a status change fires workflow rules and notifications each time it is applied.
-- Waits are exponential with full jitter (`uniform(0, min(max_delay, base * 2**n))`) so many clients do not
-  retry in lockstep; a Retry-After header (seconds or HTTP date) overrides the backoff, capped at
-  `max_retry_after` so a hostile or buggy header cannot stall a tool call.
+- Waits are psa/http.py's `Backoff`: exponential with full jitter, a Retry-After header (seconds or HTTP date)
+  overriding it, capped at `max_retry_after` so a hostile or buggy header cannot stall a tool call.
 """
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import anyio
 import httpx
 
-from psa.connectwise.errors import parse_retry_after
+from psa.http import Backoff
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -33,18 +30,8 @@ NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.Connec
 # Failures after (or while) sending: safe to repeat only for idempotent verbs.
 TRANSIENT_ERRORS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 
-Sleep = Callable[[float], Awaitable[None]]
-
-
 @dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 3
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    max_retry_after: float = 30.0
-    sleep: Sleep = anyio.sleep
-    rng: random.Random = field(default_factory=random.Random)
-
+class RetryPolicy(Backoff):
     def is_idempotent(self, method: str) -> bool:
         return method.upper() in IDEMPOTENT_METHODS
 
@@ -55,18 +42,6 @@ class RetryPolicy:
         if isinstance(error, NOT_SENT_ERRORS):
             return True
         return self.is_idempotent(method) and isinstance(error, TRANSIENT_ERRORS)
-
-    def backoff(self, retry_number: int) -> float:
-        """Full-jitter exponential backoff for the `retry_number`-th retry (0-based)."""
-        ceiling = min(self.max_delay, self.base_delay * (2**retry_number))
-        return self.rng.uniform(0, ceiling)
-
-    def delay_for(self, retry_number: int, response: httpx.Response | None) -> float:
-        if response is not None:
-            requested = parse_retry_after(response.headers.get("Retry-After"))
-            if requested is not None:
-                return min(requested, self.max_retry_after)
-        return self.backoff(retry_number)
 
 
 async def send_with_retry(

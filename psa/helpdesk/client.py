@@ -17,14 +17,12 @@ Retries (`RetryPolicy`):
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from types import TracebackType
 from typing import Any, TypeVar
 
-import anyio
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -33,7 +31,6 @@ from psa.helpdesk.errors import (
     HelpdeskResponseError,
     HelpdeskTimeoutError,
     error_from_response,
-    parse_retry_after,
 )
 from psa.helpdesk.models import (
     AppMetadata,
@@ -54,6 +51,7 @@ from psa.helpdesk.models import (
     WriteForm,
 )
 from psa.helpdesk.settings import API_PATH, HelpdeskSettings
+from psa.http import Backoff
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -65,20 +63,12 @@ NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.Connec
 # Connection failures after sending began: safe to repeat for a GET only.
 CONNECTION_ERRORS: tuple[type[Exception], ...] = (httpx.NetworkError, httpx.RemoteProtocolError)
 
-Sleep = Callable[[float], Awaitable[None]]
 # Multipart parts as httpx takes them: (field name, (filename or None for a plain field, content[, type])).
 Parts = list[tuple[str, tuple[Any, ...]]]
 
 
 @dataclass(frozen=True)
-class RetryPolicy:
-    max_attempts: int = 3
-    base_delay: float = 0.25
-    max_delay: float = 8.0
-    max_retry_after: float = 30.0
-    sleep: Sleep = anyio.sleep
-    rng: random.Random = field(default_factory=random.Random)
-
+class RetryPolicy(Backoff):
     def should_retry_status(self, method: str, status: int) -> bool:
         return method == "GET" and status in RETRY_STATUSES
 
@@ -86,17 +76,6 @@ class RetryPolicy:
         if isinstance(error, NOT_SENT_ERRORS):
             return True
         return method == "GET" and isinstance(error, CONNECTION_ERRORS)
-
-    def backoff(self, retry_number: int) -> float:
-        """Full-jitter exponential backoff for the `retry_number`-th retry (0-based)."""
-        return self.rng.uniform(0, min(self.max_delay, self.base_delay * (2**retry_number)))
-
-    def delay_for(self, retry_number: int, response: httpx.Response | None) -> float:
-        if response is not None:
-            requested = parse_retry_after(response.headers.get("Retry-After"))
-            if requested is not None:
-                return min(requested, self.max_retry_after)
-        return self.backoff(retry_number)
 
 
 class HelpdeskClient:
