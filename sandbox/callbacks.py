@@ -38,6 +38,7 @@ import httpx
 from pydantic import BaseModel, Field, field_validator
 
 from sandbox.auth import COMPANY_ID
+from sandbox.faults import RuleBook
 from sandbox.resources import acting_identifier, hide_write_only
 from sandbox.store import Doc, Store
 
@@ -157,42 +158,16 @@ class ActiveCallbackFault(CallbackFaultRule):
     fired: int = 0
 
 
-class CallbackFaults:
-    """Thread-safe rule list; a payload consumes one firing of the first matching live rule."""
-
+class CallbackFaults(RuleBook[ActiveCallbackFault]):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[ActiveCallbackFault] = []
-        self._next_id = 1
+        super().__init__(ActiveCallbackFault)
 
     def add(self, rule: CallbackFaultRule | None = None, **fields: Any) -> ActiveCallbackFault:
-        base = rule if rule is not None else CallbackFaultRule(**fields)
-        with self._lock:
-            active = ActiveCallbackFault(id=self._next_id, **base.model_dump())
-            self._next_id += 1
-            self._rules.append(active)
-        return active
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def rules(self) -> list[ActiveCallbackFault]:
-        with self._lock:
-            return [r.model_copy() for r in self._rules]
+        return self._add(rule if rule is not None else CallbackFaultRule(**fields))
 
     def take(self, url: str, type_: str) -> ActiveCallbackFault | None:
-        with self._lock:
-            for rule in self._rules:
-                if rule.url is not None and not re.search(rule.url, url):
-                    continue
-                if rule.type is not None and rule.type.lower() != type_.lower():
-                    continue
-                rule.fired += 1
-                if rule.times is not None and rule.fired >= rule.times:
-                    self._rules.remove(rule)
-                return rule.model_copy()
-        return None
+        return self._take(lambda rule: (rule.url is None or re.search(rule.url, url) is not None)
+                          and (rule.type is None or rule.type.lower() == type_.lower()))
 
 
 # the delivery log ---------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import asyncio
 import re
 import threading
 import time
-from typing import Any, Literal
+from collections.abc import Callable
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -45,18 +46,29 @@ class ActiveRule(FaultRule):
     fired: int = 0
 
 
-class Faults:
-    """Thread-safe rule list; a request consumes one firing of the first matching live rule."""
+class _Firing(Protocol):
+    id: int
+    fired: int
+    times: int | None
 
-    def __init__(self) -> None:
+
+A = TypeVar("A", bound=_Firing)
+
+
+class RuleBook(Generic[A]):
+    """Thread-safe rule list; a request consumes one firing of the first matching live rule, and a rule that has
+    fired its `times` leaves. Shared by the request faults here and the callback faults (sandbox/callbacks.py),
+    which differ only in what a rule matches."""
+
+    def __init__(self, active: Callable[..., A]) -> None:
+        self._active = active
         self._lock = threading.Lock()
-        self._rules: list[ActiveRule] = []
+        self._rules: list[A] = []
         self._next_id = 1
 
-    def add(self, rule: FaultRule | None = None, **fields: Any) -> ActiveRule:
-        base = rule if rule is not None else FaultRule(**fields)
+    def _add(self, rule: BaseModel) -> A:
         with self._lock:
-            active = ActiveRule(id=self._next_id, **base.model_dump())
+            active = self._active(id=self._next_id, **rule.model_dump())
             self._next_id += 1
             self._rules.append(active)
         return active
@@ -65,22 +77,32 @@ class Faults:
         with self._lock:
             self._rules.clear()
 
-    def rules(self) -> list[ActiveRule]:
+    def rules(self) -> list[A]:
         with self._lock:
-            return [r.model_copy() for r in self._rules]
+            return [r.model_copy() for r in self._rules]  # type: ignore[attr-defined]
 
-    def take(self, method: str, path: str) -> ActiveRule | None:
+    def _take(self, matches: Callable[[A], bool]) -> A | None:
         with self._lock:
             for rule in self._rules:
-                if rule.method and rule.method.upper() != method.upper():
-                    continue
-                if not re.search(rule.path, path):
+                if not matches(rule):
                     continue
                 rule.fired += 1
                 if rule.times is not None and rule.fired >= rule.times:
                     self._rules.remove(rule)
-                return rule.model_copy()
+                return rule.model_copy()  # type: ignore[attr-defined,no-any-return]
         return None
+
+
+class Faults(RuleBook[ActiveRule]):
+    def __init__(self) -> None:
+        super().__init__(ActiveRule)
+
+    def add(self, rule: FaultRule | None = None, **fields: Any) -> ActiveRule:
+        return self._add(rule if rule is not None else FaultRule(**fields))
+
+    def take(self, method: str, path: str) -> ActiveRule | None:
+        return self._take(lambda rule: (not rule.method or rule.method.upper() == method.upper())
+                          and re.search(rule.path, path) is not None)
 
 
 class LoggedRequest(BaseModel):
