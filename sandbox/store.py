@@ -145,25 +145,39 @@ def _walk_fields(doc: Doc, prefix: str = "") -> Iterator[str]:
             yield from _walk_fields(value, path + "/")
 
 
-def check_database(path: Path) -> None:
-    """ValueError (one line, saying what to do) unless `path` is absent or a database the sandbox can open."""
+def check_sqlite_file(path: Path, *, label: str, seeded: str, owns: Callable[[set[str]], str | None]) -> None:
+    """ValueError (one line, saying what to do) unless `path` is absent or a `label` database we can use: a file,
+    readable as SQLite, whose tables `owns` accepts (it returns the refusal otherwise), and writable. `seeded`
+    names what starting again makes ("a new sandbox"). Shared by both sandboxes' databases."""
     if not path.exists():
         return
     if not path.is_file():
-        raise ValueError(f"{path} is not a file: move it aside and start again (a new sandbox is seeded there)")
+        raise ValueError(f"{path} is not a file: move it aside and start again ({seeded} is seeded there)")
     try:
         with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
         if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
             return  # another process has it open: a database, and ours to share
-        raise ValueError(f"{path} is not a sandbox database ({exc}): move the corrupt file aside and start again "
-                         "(a new sandbox is seeded there)") from exc
-    if tables and "tickets" not in tables:
-        raise ValueError(f"{path} is not a sandbox database (it has no tickets table): move it aside and start "
-                         "again, or set COPILOT_DATA_DIR to another folder")
+        raise ValueError(f"{path} is not a {label} database ({exc}): move the corrupt file aside and start again "
+                         f"({seeded} is seeded there)") from exc
+    refusal = owns(tables) if tables else None
+    if refusal is not None:
+        raise ValueError(refusal)
     if not os.access(path, os.W_OK):
         raise ValueError(f"{path} is read-only: make it writable, or set COPILOT_DATA_DIR to another folder")
+
+
+def check_database(path: Path) -> None:
+    """ValueError (one line, saying what to do) unless `path` is absent or a database the sandbox can open."""
+
+    def owns(tables: set[str]) -> str | None:
+        if "tickets" in tables:
+            return None
+        return (f"{path} is not a sandbox database (it has no tickets table): move it aside and start again, or "
+                "set COPILOT_DATA_DIR to another folder")
+
+    check_sqlite_file(path, label="sandbox", seeded="a new sandbox", owns=owns)
 
 
 class Store:

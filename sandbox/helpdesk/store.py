@@ -10,16 +10,16 @@ One connection serves Starlette's thread pool, serialised by an RLock, as in the
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sandbox.helpdesk.models import Attachment, Conversation, Lookup, LookupKind, Role, Task, Ticket, User
+from sandbox.store import check_sqlite_file
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,24 +66,15 @@ _SEED_KEY = "seed"
 
 def check_database(path: Path) -> None:
     """ValueError (one line, saying what to do) unless `path` is absent or a helpdesk database we can use."""
-    if not path.exists():
-        return
-    if not path.is_file():
-        raise ValueError(f"{path} is not a file: move it aside and start again (a new helpdesk is seeded there)")
-    try:
-        with closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as conn:
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    except sqlite3.DatabaseError as exc:
-        if getattr(exc, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            return  # another process has it open: a database, and ours to share
-        raise ValueError(f"{path} is not a helpdesk sandbox database ({exc}): move it aside and start again "
-                         "(a new helpdesk is seeded there)") from exc
-    # The ConnectWise sandbox's database has a tickets table too; conversations and users are ours alone.
-    if tables and not {"tickets", "conversations", "users"} <= tables:
-        raise ValueError(f"{path} is not a helpdesk sandbox database: move it aside and start again, or pass "
-                         "another --db (or set COPILOT_DATA_DIR to another folder)")
-    if not os.access(path, os.W_OK):
-        raise ValueError(f"{path} is read-only: make it writable, or set COPILOT_DATA_DIR to another folder")
+
+    def owns(tables: set[str]) -> str | None:
+        # The ConnectWise sandbox's database has a tickets table too; conversations and users are ours alone.
+        if {"tickets", "conversations", "users"} <= tables:
+            return None
+        return (f"{path} is not a helpdesk sandbox database: move it aside and start again, or pass another --db "
+                "(or set COPILOT_DATA_DIR to another folder)")
+
+    check_sqlite_file(path, label="helpdesk sandbox", seeded="a new helpdesk", owns=owns)
 
 
 def _ticket_row(ticket: Ticket) -> tuple[Any, ...]:
