@@ -80,8 +80,10 @@ class WritePlan(BaseModel):
     request: str
     """Method and path, for the preview and the audit log, e.g. 'POST /service/tickets/123/notes'."""
     body: dict[str, Any] | list[Any]
-    """The exact JSON body sent to ConnectWise."""
+    """The exact body sent: JSON, or a form's fields by name."""
     fields: tuple[PreviewField, ...] = ()
+    product: str = "ConnectWise"
+    """Who it is written to, as the preview names it (guardrails.policy.Policy.writes_to stamps it)."""
 
     @property
     def ticket_id(self) -> int | None:

@@ -83,6 +83,12 @@ class Policy:
     product: Product | None = None
     """The configured PSA product: a tool it cannot serve is hidden, and a call says why. None: every tool."""
 
+    @property
+    def writes_to(self) -> str:
+        """The product a write goes to, as the preview and the refusals name it. A policy without a product serves
+        every tool, which is ConnectWise's whole catalogue."""
+        return (self.product.short or self.product.title) if self.product is not None else "ConnectWise"
+
     def __post_init__(self) -> None:
         known_tools = set(CATALOG)
         if self.toolsets is not None:

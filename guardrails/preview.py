@@ -24,7 +24,7 @@ def _one_line(text: str | None, limit: int | None = None) -> str:
 
 def render_preview(plan: WritePlan) -> str:
     lines = [
-        "psa-copilot asks to WRITE to ConnectWise. Nothing is written unless you confirm.",
+        f"psa-copilot asks to WRITE to {plan.product}. Nothing is written unless you confirm.",
         "",
         f"Action: {plan.action}",
     ]

@@ -1,4 +1,4 @@
-"""The guarded write: the one path every write tool takes from its arguments to ConnectWise.
+"""The guarded write: the one path every write tool takes from its arguments to the PSA product.
 
     plan (validate, fix the exact body)  ->  consent (elicit, or a two-step token)  ->  re-check the ticket
     ->  intent row in the audit log  ->  perform, once  ->  outcome row
@@ -6,7 +6,7 @@
 A write tool supplies two things (see tools/writes/): `build`, which makes the plan from the provider and the
 policy, and `perform`, which sends a confirmed plan and, when the request failed in flight, looks whether it
 landed. Everything else is here, once. If the audit log cannot take a row, the write stops at that row:
-nothing reaches a human or ConnectWise unrecorded.
+nothing reaches a human or the product unrecorded.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from guardrails.plan import PlanRefused, StaleTicket, WritePlan, recheck
 from guardrails.preview import render_preview
 from guardrails.tokens import TokenRefused
 from psa.errors import PSAConnectionError, PSAError, PSAResponseError, PSAServerError, PSATimeoutError
-from psa.provider import neutral
+from psa.provider import PSAProvider
 
 log = logging.getLogger("psa_copilot.guardrails")
 
@@ -46,13 +46,13 @@ class WriteOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: WriteStatus = Field(
-        description="pending_confirmation: show the preview, then confirm_write; unknown: check ConnectWise "
+        description="pending_confirmation: show the preview, then confirm_write; unknown: check the PSA "
         "before repeating."
     )
     tool: str
     ticket_id: int | None = None
     message: str
-    created_id: int | None = Field(None, description="ConnectWise id of the record created or changed.")
+    created_id: int | None = Field(None, description="The PSA's id of the record created or changed.")
     confirmation: str
     preview: str | None = Field(None, description="two_step: the exact write, for the user.")
     token: str | None = Field(None, description="two_step: for confirm_write, once the user approved.")
@@ -62,14 +62,14 @@ class WriteOutcome(BaseModel):
 @dataclass(frozen=True)
 class Performed:
     status: Literal["written", "not_written", "unknown"]
-    cw_id: int | None
+    record_id: int | None
     message: str
 
 
 Perform = Callable[[Any, WritePlan], Awaitable[Performed]]
 """(provider, plan) -> what happened. A perform catches the failures that leave the outcome open (IN_FLIGHT)
 and reports written / not_written / unknown after checking; a PSAError it lets through means
-ConnectWise refused the write, so nothing was stored."""
+the product refused the write, so nothing was stored."""
 
 Build = Callable[[Any, Any], Awaitable[WritePlan]]
 """(provider, policy) -> the plan, or PlanRefused."""
@@ -84,8 +84,8 @@ def unverified(what: str, exc: PSAError, check: PSAError | None = None) -> Perfo
     return Performed(
         "unknown",
         None,
-        f"ConnectWise did not confirm the {what} ({why(exc)}){checked}. It may or may not have been stored: "
-        "look in ConnectWise before trying again.",
+        f"{exc.product} did not confirm the {what} ({why(exc)}){checked}. It may or may not have been stored: "
+        "look at the ticket there before trying again.",
     )
 
 
@@ -97,7 +97,7 @@ _NOT_WRITTEN = {
 
 
 async def guarded_write(
-    ctx: Context, provider: Any, tool: str, ticket_id: int | None, build: Build, perform: Perform
+    ctx: Context, provider: PSAProvider, tool: str, ticket_id: int | None, build: Build, perform: Perform
 ) -> WriteOutcome | InputRequiredResult:
     """One write tool call, whatever the write mode and protocol revision."""
     guard = guard_of(ctx)
@@ -113,10 +113,10 @@ async def guarded_write(
             return await _not_consented(guard, caller, plan, consent)
         return await _execute(guard, caller, provider, plan, "accepted", perform, consent.attempt)
     except AuditUnavailable as exc:
-        raise ToolError(f"{tool} refused: {exc}. Nothing was sent to ConnectWise.") from exc
+        raise ToolError(f"{tool} refused: {exc}. Nothing was sent to {guard.policy.writes_to}.") from exc
 
 
-async def redeem(ctx: Context, provider: Any, token: str, performers: Mapping[str, Perform]) -> WriteOutcome:
+async def redeem(ctx: Context, provider: PSAProvider, token: str, performers: Mapping[str, Perform]) -> WriteOutcome:
     """confirm_write: perform the plan a two-step token confirms."""
     guard = guard_of(ctx)
     caller = caller_of(ctx)
@@ -145,21 +145,22 @@ async def redeem(ctx: Context, provider: Any, token: str, performers: Mapping[st
             raise ToolError(message)
         return await _execute(guard, caller, provider, plan, "token", performers[plan.tool], redeemed.attempt)
     except AuditUnavailable as exc:
-        raise ToolError(f"{CONFIRM_TOOL} refused: {exc}. Nothing was sent to ConnectWise.") from exc
+        raise ToolError(f"{CONFIRM_TOOL} refused: {exc}. Nothing was sent to {guard.policy.writes_to}.") from exc
 
 
 async def _plan(
-    guard: WriteGuard, caller: Caller, provider: Any, tool: str, ticket_id: int | None, build: Build
+    guard: WriteGuard, caller: Caller, provider: PSAProvider, tool: str, ticket_id: int | None, build: Build
 ) -> WritePlan:
     """Run the tool's planner; a refusal is a write attempt too, so it is audited before it is reported."""
     try:
-        return await build(provider, guard.policy)
+        plan = await build(provider, guard.policy)
     except PlanRefused as exc:
         await guard.audit(caller, tool, exc.outcome, "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(str(exc)) from exc
     except PSAError as exc:
         await guard.audit(caller, tool, "failed", "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(f"Could not prepare {tool}; nothing was written. {exc}") from exc
+    return plan.model_copy(update={"product": guard.policy.writes_to})
 
 
 async def _issue_token(guard: WriteGuard, caller: Caller, plan: WritePlan) -> WriteOutcome:
@@ -196,7 +197,7 @@ async def _not_consented(guard: WriteGuard, caller: Caller, plan: WritePlan, con
 async def _execute(
     guard: WriteGuard,
     caller: Caller,
-    provider: Any,
+    provider: PSAProvider,
     plan: WritePlan,
     confirmation: str,
     perform: Perform,
@@ -205,7 +206,7 @@ async def _execute(
     """Re-check, record the intent, send once, record the outcome."""
     if plan.ticket is not None:
         try:
-            fresh = await recheck(neutral(provider), plan.ticket)
+            fresh = await recheck(provider, plan.ticket)
         except StaleTicket as exc:
             message = f"{exc} Nothing was written; call {plan.tool} again to preview the current ticket."
             await guard.audit(caller, plan.tool, "stale", confirmation, plan=plan, error=message, attempt=attempt)
@@ -228,14 +229,14 @@ async def _execute(
         raise ToolError(f"{plan.tool} was refused; nothing was written. {exc}") from exc
     message = performed.message
     error = None if performed.status == "written" else performed.message
-    if not await _record_outcome(guard, caller, plan, performed.status, confirmation, performed.cw_id, error, attempt):
+    if not await _record_outcome(guard, caller, plan, performed.status, confirmation, performed.record_id, error, attempt):
         message += " (The audit log could not record this outcome; its intent row is there.)"
     return WriteOutcome(
         status=performed.status,
         tool=plan.tool,
         ticket_id=plan.ticket_id,
         message=message,
-        created_id=performed.cw_id,
+        created_id=performed.record_id,
         confirmation=confirmation,
     )
 
@@ -246,14 +247,14 @@ async def _record_outcome(
     plan: WritePlan,
     outcome: Any,
     confirmation: str,
-    cw_id: int | None,
+    record_id: int | None,
     error: str | None,
     attempt: int,
 ) -> bool:
-    """The outcome row, after the request went out: a failure here must not hide what ConnectWise did."""
+    """The outcome row, after the request went out: a failure here must not hide what the product did."""
     try:
-        await guard.audit(caller, plan.tool, outcome, confirmation, plan=plan, cw_id=cw_id, error=error, attempt=attempt)
+        await guard.audit(caller, plan.tool, outcome, confirmation, plan=plan, cw_id=record_id, error=error, attempt=attempt)
     except AuditUnavailable as exc:
-        log.error("%s: outcome %s (ConnectWise id %s) not audited: %s", plan.tool, outcome, cw_id, exc)
+        log.error("%s: outcome %s (record id %s) not audited: %s", plan.tool, outcome, record_id, exc)
         return False
     return True

@@ -1,21 +1,19 @@
 """The provider protocol: what tools may ask of a PSA product, in the neutral model (psa/models.py).
 
-ConnectWise answers it through psa/connectwise/neutral.py, the helpdesk through psa/helpdesk/provider.py. The write
-tools still plan ConnectWise requests on ConnectWiseProvider itself: the remaining step towards the second
-product's writes (docs/providers.md).
+ConnectWise answers it through psa/connectwise/neutral.py, the helpdesk through psa/helpdesk/provider.py. What the
+write tools ask is in psa/writes.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from catalog import Capability
-
-
 from psa.models import (
     Board,
     Company,
@@ -51,6 +49,8 @@ class Product(BaseModel):
     name: str
     """As COPILOT_PROVIDER names it."""
     title: str
+    short: str = ""
+    """As a sentence names it mid-way ("write to ConnectWise", "write to the helpdesk"); empty: the title."""
     capabilities: frozenset[Capability]
     missing: dict[Capability, str] = Field(default_factory=dict)
     """For each capability it lacks: why, in one sentence a technician reads when a tool is unavailable."""
@@ -150,44 +150,12 @@ class PSAProvider(Protocol):
     async def aclose(self) -> None: ...
 
 
-class WriteNotPlanned(ValueError):
-    """A write the provider cannot plan (no such status, nothing to change); the message says why and what to
-    use instead, for the human."""
+class KeyedProviders(Protocol):
+    """Providers that act as one technician, by their own API keys, leased for one tool call (ConnectWise's pool,
+    psa/connectwise/pool.py): the product then records the technician as the author of what they write."""
 
-
-class AlreadyDone(WriteNotPlanned):
-    """The ticket is already as asked: nothing to send."""
-
-
-class StatusChange(BaseModel):
-    """A status change fixed before anyone is asked: the exact request the provider will send, and what it does."""
-
-    model_config = ConfigDict(frozen=True)
-
-    request: str
-    """Method and path, e.g. `PATCH /service/tickets/5` or `POST /api/TicketsApi/close/5`."""
-    body: dict[str, Any] | list[Any]
-    """The exact body (JSON, or a form's fields)."""
-    current: str | None
-    target: str
-    effects: tuple[str, ...] = ()
-    """What else happens, in a sentence each: it closes the ticket, an email goes to the requester."""
-
-
-class StatusWriter(Protocol):
-    """A product that changes a ticket's status (update_ticket_status)."""
-
-    async def plan_status_change(self, ticket_id: int, status: str) -> StatusChange:
-        """WriteNotPlanned for a status the ticket cannot get (the message lists the ones it can)."""
-        ...
-
-    async def change_status(self, ticket_id: int, request: str, body: dict[str, Any] | list[Any]) -> Ticket:
-        """Send exactly that planned request, once."""
-        ...
-
-    def status_sent(self, body: dict[str, Any] | list[Any]) -> int | None:
-        """The status id a planned body sets; None when the request is the product's own close (then a closed
-        ticket is what shows it happened)."""
+    def lease(self, keys: Any) -> AbstractAsyncContextManager[object]:
+        """A provider for these keys (None: the server's own), to pass through `neutral()`."""
         ...
 
 

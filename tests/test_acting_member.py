@@ -38,6 +38,7 @@ from psa.connectwise.pool import ProviderPool
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.connectwise.settings import ConnectWiseSettings
 from storage.technicians import TechnicianStore
+from psa.connectwise.neutral import ConnectWisePSA
 from tools.acting import ActingMember, acting_provider
 
 pytestmark = pytest.mark.anyio
@@ -246,9 +247,9 @@ async def test_the_middleware_runs_a_signed_in_technicians_call_on_their_provide
         assert await gate(tool_call(operator, pool), call_next) == "done"
         assert await gate(tool_call(kim, pool, method="tools/list"), call_next) == "done"
         kims = seen[0]
-        assert isinstance(kims, ConnectWiseProvider) and kims.client.settings.public_key == "kbrooks-public"
+        assert isinstance(kims, ConnectWisePSA) and kims.wire.client.settings.public_key == "kbrooks-public"
         assert seen[1:] == [None, None, None]
-        assert acting_provider() is None and not closed(kims)
+        assert acting_provider() is None and not closed(kims.wire)
 
 
 async def test_unreadable_keys_refuse_the_call_rather_than_act_as_the_api_member(base: ConnectWiseSettings) -> None:

@@ -86,16 +86,11 @@ def test_the_knowledge_index_knows_no_product() -> None:
     assert _product_imports("kb_index") == {}
 
 
-# Still on ConnectWise's own models: the write tools, which plan ConnectWise's requests (their move is the next
-# step of the second product, docs/providers.md), and the technician key pool (only ConnectWise has per-technician
-# keys; imported for typing only).
-NOT_YET_NEUTRAL = {"tools/acting.py", "tools/common.py"}
-
-
-def test_the_read_path_knows_no_product() -> None:
+def test_tools_and_guard_rails_know_no_product() -> None:
+    # Reads and writes alike ask the neutral protocol (psa.provider) and the writers (psa.writes); each product
+    # plans its own requests in its own package.
     for top in ("analysis", "tools", "guardrails"):
-        for path in _product_imports(top):
-            assert path in NOT_YET_NEUTRAL or path.startswith("tools/writes/"), path
+        assert _product_imports(top) == {}, top
 
 
 def test_one_product_package_never_imports_another() -> None:

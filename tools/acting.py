@@ -17,12 +17,11 @@ import anyio
 from mcp_types import CallToolResult, TextContent
 
 from identity.context import identity_of
-from psa.provider import PSAProvider
+from psa.provider import KeyedProviders, PSAProvider, neutral
 from settings import one_line
 
-if TYPE_CHECKING:  # the pool loads the ConnectWise client, which the server imports off the event loop
+if TYPE_CHECKING:
     from identity.keys import ConnectWiseKeys
-    from psa.connectwise.pool import ProviderPool
 
 SIGNED_IN = frozenset({"tokens", "oidc", "slack"})
 """The sign-ins that name a technician of the key store; stdio and `none` are the server operator."""
@@ -53,7 +52,7 @@ class ActingMember:
         self.keys_for = keys_for
 
     async def __call__(self, ctx: Any, call_next: Any) -> Any:
-        pool: ProviderPool | None = getattr(getattr(ctx, "lifespan_context", None), "pool", None)
+        pool: KeyedProviders | None = getattr(getattr(ctx, "lifespan_context", None), "pool", None)
         if getattr(ctx, "method", None) != "tools/call" or pool is None:
             return await call_next(ctx)
         identity = identity_of(ctx)
@@ -69,7 +68,7 @@ class ActingMember:
         if keys is None:
             return await call_next(ctx)
         async with pool.lease(keys) as provider:
-            token = _acting.set(provider)
+            token = _acting.set(neutral(provider))
             try:
                 return await call_next(ctx)
             finally:

@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,7 +16,7 @@ from mcp_types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from psa.errors import PSAError, PSANotFoundError
-from psa.provider import PSAProvider, neutral
+from psa.provider import KeyedProviders, PSAProvider, neutral
 from settings import one_line
 from tools.acting import acting_provider
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:  # chromadb and the embedding model load only when the server 
     from kb_index.store import KnowledgeStore
 
     from guardrails.guard import WriteGuard
-    from psa.connectwise.pool import ProviderPool
     from tools.readiness import Readiness
 
 MAX_PAGE_SIZE = 100
@@ -64,30 +63,23 @@ class AppState:
     """None: everything was open before the server started (a caller-supplied provider)."""
     knowledge_error: str | None = None
     """Why the knowledge index could not be opened; the other tools work without it."""
-    pool: ProviderPool | None = None
+    pool: KeyedProviders | None = None
     """Technicians' own-key providers (tools/acting.py); opened with the server's provider, whose `own` it is.
     None: every call uses `provider`."""
     events: InMemorySubscriptionBus = field(default_factory=InMemorySubscriptionBus)
     """Resource updates for MCP clients listening (`subscriptions/listen`): new ticket hints are published here."""
 
 
-def wire_provider_of(ctx: Context) -> Any:
-    """The product's own provider: the signed-in technician's own-key one when tools/acting.py leased one for
-    this call, else the server's. Only the write tools use it: they still plan ConnectWise's requests
-    themselves (docs/providers.md)."""
+def provider_of(ctx: Context) -> PSAProvider:
+    """The product behind the neutral protocol (psa.provider.PSAProvider, and the writers of psa.writes): the
+    signed-in technician's own-key provider when tools/acting.py leased one for this call, else the server's."""
     acting = acting_provider()
     if acting is not None:
         return acting
-    state = ctx.request_context.lifespan_context
-    provider = getattr(state, "provider", None)
+    provider = getattr(ctx.request_context.lifespan_context, "provider", None)
     if provider is None:
         raise ToolError("The server has no PSA connection (its lifespan did not start); restart the server.")
-    return provider
-
-
-def provider_of(ctx: Context) -> PSAProvider:
-    """The same provider behind the neutral protocol (psa.provider.PSAProvider): what the read tools ask."""
-    return neutral(wire_provider_of(ctx))
+    return neutral(provider)
 
 
 def knowledge_of(ctx: Context) -> KnowledgeBase:

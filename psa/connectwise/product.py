@@ -7,4 +7,4 @@ from typing import get_args
 from catalog import Capability
 from psa.provider import Product
 
-PRODUCT = Product(name="connectwise", title="ConnectWise Manage", capabilities=frozenset(get_args(Capability)))
+PRODUCT = Product(name="connectwise", title="ConnectWise Manage", short="ConnectWise", capabilities=frozenset(get_args(Capability)))

@@ -127,7 +127,7 @@ class ConnectWiseProvider:
         await self.client.aclose()
 
     def neutral(self) -> PSAProvider:
-        """This provider behind the neutral protocol (psa/connectwise/neutral.py), for the tools that read."""
+        """This provider behind the neutral protocol and the writers (psa/connectwise/neutral.py): what tools ask."""
         from psa.connectwise.neutral import ConnectWisePSA
 
         return ConnectWisePSA(self)

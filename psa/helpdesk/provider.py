@@ -1,10 +1,8 @@
 """The helpdesk behind the neutral provider protocol (psa.provider.PSAProvider): the read tools' questions answered
 with the TicketsApi, each record mapped into psa/models.py.
 
-Honest mapping, where the product differs:
-- A ticket's queue is its group, its company the client, its contact the requester, its owner the assignee.
-- The thread is the ticket's description (note 0, as ConnectWise keeps it in a note) and its conversations. A
-  reply or forward was an email to a person, so it is never internal; the product has no internal notes.
+Honest mapping, where the product differs (the records themselves: psa/helpdesk/mapping.py; the writes:
+psa/helpdesk/writes.py):
 - The list endpoint filters by list type and searches some columns; every other filter of `TicketQuery` is
   applied here over at most SCAN_LIMIT rows, newest first. ConnectWise's conditions language and ticket types
   have no counterpart and are refused with the reason.
@@ -21,28 +19,17 @@ from typing import Any, TypeVar
 
 from psa.errors import PSANotFoundError, PSAValidationError
 from psa.helpdesk.client import HelpdeskClient
-from psa.helpdesk.models import (
-    ClosureForm,
-    Conversation,
-    ListType,
-    Metadata,
-    Person,
-    SearchField,
-    StatusType,
-    TicketApiModel,
-    TicketList,
-    TicketUpdate,
-)
-from psa.models import Board, Company, Configuration, Contact, Note, NoteKind, Ref, Status, Ticket
-from psa.provider import AlreadyDone, Page, StatusChange, TicketQuery, WriteNotPlanned
+from psa.helpdesk.mapping import CLOSED_TYPES, row, thread, ticket
+from psa.helpdesk.models import ListType, Metadata, SearchField, TicketList
+from psa.helpdesk.writes import HelpdeskWrites
+from psa.models import Board, Company, Configuration, Contact, Note, Status, Ticket
+from psa.provider import Page, TicketQuery
 
 T = TypeVar("T")
 
 PAGE_SIZE = 100
 SCAN_LIMIT = 2000
 """Rows a filtered search reads at most (20 pages): the filters the API lacks run over these."""
-DESCRIPTION_NOTE_ID = 0
-CLOSED_TYPES = frozenset({StatusType.Resolved.value, StatusType.Closed.value})
 FETCH_CONCURRENCY = 8
 
 
@@ -54,84 +41,6 @@ class UnsupportedQuery(PSAValidationError):
     def __init__(self, message: str) -> None:
         self.message = message
         super().__init__(message)
-
-
-def _person(person: Person | None) -> Ref | None:
-    if person is None:
-        return None
-    return Ref(name=person.fullName or person.userName, identifier=person.userName)
-
-
-def ticket(t: TicketApiModel) -> Ticket:
-    status_type = t.status.statusType if t.status else None
-    return Ticket(
-        id=t.id,
-        summary=t.title,
-        board=Ref(id=t.group.id, name=t.group.group) if t.group else None,
-        status=Ref(id=t.status.id, name=t.status.status) if t.status else None,
-        closed=status_type in CLOSED_TYPES,
-        type=Ref(id=t.category.id, name=t.category.name) if t.category else None,
-        subtype=Ref(id=t.subCategory.id, name=t.subCategory.name) if t.subCategory else None,
-        item=Ref(id=t.item.id, name=t.item.name) if t.item else None,
-        priority=Ref(id=t.priority.id, name=t.priority.priority) if t.priority else None,
-        owner=_person(t.assignee),
-        team=Ref(id=t.tierLevel.id, name=t.tierLevel.title) if t.tierLevel else None,
-        source=Ref(name=t.source) if t.source else None,
-        site=Ref(id=t.site.id, name=t.site.title) if t.site else None,
-        company=Ref(id=t.client.id, name=t.client.name) if t.client else None,
-        contact=_person(t.creator),
-        contact_email=t.creator.email if t.creator else None,
-        entered=t.createdOn,
-        updated=t.updatedOn,
-        due=t.dueDate,
-        resolved=t.resolvedOn,
-        closed_at=t.closedOn,
-        closed_by=t.resolution.resolvedBy if t.resolution and t.closedOn else None,
-        description=t.description,
-    )
-
-
-def row(r: TicketList) -> Ticket:
-    return Ticket(
-        id=r.id,
-        summary=r.title,
-        board=Ref(name=r.group) if r.group else None,
-        status=Ref(name=r.status) if r.status else None,
-        closed=r.statusType in CLOSED_TYPES,
-        priority=Ref(name=r.priority) if r.priority else None,
-        owner=Ref(name=r.technician, identifier=r.technicianUserName) if r.technician or r.technicianUserName
-        else None,
-        company=Ref(name=r.client) if r.client else None,
-        contact=Ref(name=r.requester, identifier=r.requesterUserName) if r.requester else None,
-        contact_email=r.requesterEmail,
-        entered=r.createdOn,
-        updated=r.updatedOn,
-        due=r.dueDate,
-    )
-
-
-_KINDS: dict[str, NoteKind] = {"Resolution": "resolution"}
-
-
-def conversation(ticket_id: int, c: Conversation) -> Note:
-    by_requester = c.type == "RequesterReply"
-    return Note(
-        id=c.id,
-        ticket_id=ticket_id,
-        kind=_KINDS.get(c.type or "", "discussion"),
-        text=c.message or c.title,
-        internal=False,
-        member=None if by_requester else _person(c.from_),
-        contact=_person(c.from_) if by_requester else None,
-        created=c.createdOn,
-    )
-
-
-def thread(t: TicketApiModel) -> list[Note]:
-    """The description first (as note 0), then the conversations, oldest first."""
-    notes = [Note(id=DESCRIPTION_NOTE_ID, ticket_id=t.id, kind="description", text=t.description, internal=False,
-                  contact=_person(t.creator), created=t.createdOn)] if t.description else []
-    return notes + [conversation(t.id, c) for c in t.conversations or []]
 
 
 def _paged(items: list[T], page: int, page_size: int) -> Page[T]:
@@ -173,8 +82,9 @@ def _row_filter(query: TicketQuery) -> Callable[[TicketList], bool]:
     return keep
 
 
-class HelpdeskProvider:
-    """Implements psa.provider.PSAProvider (the reads) over a HelpdeskClient, which it owns and closes."""
+class HelpdeskProvider(HelpdeskWrites):
+    """Implements psa.provider.PSAProvider (the reads) over a HelpdeskClient, which it owns and closes; the writes
+    are HelpdeskWrites' (psa/helpdesk/writes.py)."""
 
     def __init__(self, client: HelpdeskClient) -> None:
         self.client = client
@@ -269,53 +179,6 @@ class HelpdeskProvider:
     async def find_configurations(self, *, company: str | None = None, text: str | None = None, page: int = 1,
                                   page_size: int = 25) -> Page[Configuration]:
         raise UnsupportedQuery("the helpdesk's items carry only a name: no company, serial or address to search")
-
-    # ---- writes -------------------------------------------------------------------------------------------
-
-    async def plan_status_change(self, ticket_id: int, status: str) -> StatusChange:
-        """A status of the desk, by name. The system's closed status goes through the close endpoint (the
-        helpdesk's own closing, logged as a conversation, no email to the requester); any other status, a resolved
-        one too, is set with an update: the resolve endpoint would email the requester a resolution text, which
-        this tool has none of."""
-        current = await self.client.get_ticket(ticket_id)
-        statuses = (await self._lookups()).status or []
-        wanted = status.strip().casefold()
-        target = next((s for s in statuses if (s.status or "").casefold() == wanted), None)
-        if target is None:
-            names = ", ".join(s.status for s in statuses if s.status)
-            raise WriteNotPlanned(f"The helpdesk has no status {status!r}. Its statuses: {names or '(none)'}.")
-        now = current.status.status if current.status else None
-        if current.status is not None and current.status.id == target.id:
-            raise AlreadyDone(f"Ticket #{ticket_id} already has status {now!r}; nothing to change.")
-        name = target.status or str(target.id)
-        if target.statusType == StatusType.Closed.value:
-            body: dict[str, Any] = {"TicketId": ticket_id, "CloseBy": self._user_id(), "Acknowledged": False}
-            return StatusChange(request=f"POST /api/TicketsApi/close/{ticket_id}", body=body, current=now,
-                                target=name, effects=("this closes the ticket; no email goes to the requester",))
-        if current.creator is None:
-            raise WriteNotPlanned(f"Ticket #{ticket_id} has no requester, which the helpdesk's update needs.")
-        body = {"Id": ticket_id, "CreatorId": current.creator.id, "TicketStatusId": target.id}
-        effects = (f"{name!r} is a resolved status: the ticket counts as resolved",) \
-            if target.statusType == StatusType.Resolved.value else ()
-        return StatusChange(request=f"POST /api/TicketsApi/update/{ticket_id}", body=body, current=now, target=name,
-                            effects=effects)
-
-    async def change_status(self, ticket_id: int, request: str, body: dict[str, Any] | list[Any]) -> Ticket:
-        assert isinstance(body, dict)  # the form plan_status_change made
-        if request.startswith(f"POST /api/TicketsApi/close/{ticket_id}"):
-            await self.client.close(ticket_id, ClosureForm(**body))
-        else:
-            await self.client.update_ticket(ticket_id, TicketUpdate(**body))
-        return await self.get_ticket(ticket_id)
-
-    def status_sent(self, body: dict[str, Any] | list[Any]) -> int | None:
-        assert isinstance(body, dict)
-        sent = body.get("TicketStatusId")
-        return int(sent) if sent is not None else None
-
-    def _user_id(self) -> str:
-        """Who the token is: the helpdesk records them as the one who closed."""
-        return self.client.settings.claims().sub or "unknown"
 
     async def list_schedule_entries(self, **_: Any) -> Page[Any]:
         raise UnsupportedQuery("the helpdesk keeps no schedule")

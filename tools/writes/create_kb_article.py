@@ -1,24 +1,30 @@
 """create_kb_article: a knowledge base article from a resolved ticket, or from title, issue and resolution."""
 
-from typing import Annotated, Any
+from typing import Annotated, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, InputRequiredResult
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
+from guardrails.plan import PlanRefused, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
-from psa.connectwise.errors import ConnectWiseError
-from psa.connectwise.models import KnowledgeBaseArticle, KnowledgeBaseArticleCreate, ReferenceInput, Ticket, TicketNote
-from psa.connectwise.neutral import ticket as neutral_ticket
-from tools.writes import invalid, load_ticket, run_write
+from psa.errors import PSAError
+from psa.models import Note, Ticket
+from psa.provider import PSAProvider
+from psa.writes import ArticleDraft, ArticleWriter
+from tools.writes import NOTHING, load_ticket, product_refusals, run_write, write_plan
 
 TOOL = "create_kb_article"
-# ConnectWise's spec gives no maximum for these fields; these caps keep a preview readable by a human.
+# No product gives these fields a maximum; these caps keep a preview readable by a human.
 KB_TITLE_MAX = 200
 KB_TEXT_MAX = 20_000
 _KB_NOTES_SCAN = 500
+_PAGE = 100
+
+
+class Product(PSAProvider, ArticleWriter, Protocol):
+    pass
 
 
 async def create_kb_article(
@@ -43,7 +49,7 @@ async def create_kb_article(
 
 
 async def plan(
-    provider: Any,
+    provider: Product,
     policy: Policy,
     ticket_id: int | None,
     title: str | None,
@@ -65,26 +71,13 @@ async def plan(
         source = f"ticket #{ticket_id} has no {' or '.join(missing)}" if ticket else f"missing {', '.join(missing)}"
         raise PlanRefused(
             f"Cannot build the article: {source}. Pass ticket_id of a resolved ticket, or title, issue and "
-            "resolution. Nothing was written."
+            f"resolution. {NOTHING}"
         )
-    board = ReferenceInput(id=ticket.board.id) if ticket and ticket.board and ticket.board.id else None
-    try:
-        article = KnowledgeBaseArticleCreate(board=board, **values)  # type: ignore[arg-type]  # checked non-empty
-    except ValidationError as exc:
-        raise invalid(exc) from exc
+    board_id = ticket.board.id if ticket and ticket.board else None
+    with product_refusals():
+        planned = await provider.plan_article(ArticleDraft(board_id=board_id, **values))  # type: ignore[arg-type]  # checked non-empty
     source = f"from ticket #{ticket_id}" if ticket else "from the text given"
-    return WritePlan(
-        tool=TOOL,
-        action=f"Create a knowledge base article {source}",
-        ticket=TicketState.of(neutral_ticket(ticket)) if ticket else None,
-        request="POST /service/knowledgeBaseArticles",
-        body=article.to_cw(),
-        fields=(
-            PreviewField(label="Title", value=values["title"] or ""),
-            PreviewField(label="Issue", value=values["issue"] or "", block=True),
-            PreviewField(label="Resolution", value=values["resolution"] or "", block=True),
-        ),
-    )
+    return write_plan(TOOL, planned.model_copy(update={"action": f"{planned.action} {source}"}), policy, ticket=ticket)
 
 
 def _clip(text: str | None, limit: int) -> str | None:
@@ -94,43 +87,45 @@ def _clip(text: str | None, limit: int) -> str | None:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-async def _from_ticket(provider: Any, ticket: Ticket) -> tuple[str | None, str | None, str | None]:
+async def _notes(provider: PSAProvider, ticket_id: int) -> list[Note]:
+    notes: list[Note] = []
+    page = 1
+    while len(notes) < _KB_NOTES_SCAN:
+        found = await provider.list_ticket_notes(ticket_id, page=page, page_size=_PAGE)
+        notes += found.items
+        if not found.has_more:
+            break
+        page += 1
+    return notes[:_KB_NOTES_SCAN]
+
+
+async def _from_ticket(provider: PSAProvider, ticket: Ticket) -> tuple[str | None, str | None, str | None]:
     """Title, issue and resolution as the ticket tells them. Internal analysis notes are never used: they can
     hold credentials and internal detail that do not belong in an article."""
-    notes: list[TicketNote] = [n async for n in provider.iterate_ticket_notes(ticket.id or 0, max_items=_KB_NOTES_SCAN)]
-    resolutions = [n.text.strip() for n in notes if n.resolutionFlag and n.text and n.text.strip()]
-    if not (ticket.closedFlag or resolutions or ticket.dateResolved):
+    notes = await _notes(provider, ticket.id)
+    resolutions = [n.text.strip() for n in notes if n.kind == "resolution" and n.text and n.text.strip()]
+    if not (ticket.closed or resolutions or ticket.resolved):
         raise PlanRefused(
             f"Ticket #{ticket.id} is not resolved (open, with no resolution notes). Create the article once it is "
-            "resolved, or pass title, issue and resolution yourself. Nothing was written."
+            f"resolved, or pass title, issue and resolution yourself. {NOTHING}"
         )
-    description = next(
-        (n.text for n in notes if n.detailDescriptionFlag and not n.internalAnalysisFlag and n.text and n.text.strip()),
-        None,
-    )
-    issue = ticket.initialDescription if ticket.initialDescription and ticket.initialDescription.strip() else description
-    resolution = "\n\n".join(resolutions) if resolutions else ticket.initialResolution
-    return ticket.summary, issue or ticket.summary, resolution
+    described = next((n.text for n in notes if n.kind == "description" and n.text and n.text.strip()), None)
+    issue = ticket.description if ticket.description and ticket.description.strip() else described
+    return ticket.summary, issue or ticket.summary, "\n\n".join(resolutions) if resolutions else None
 
 
-async def perform(provider: Any, plan: WritePlan) -> Performed:
-    assert isinstance(plan.body, dict)
-    article = KnowledgeBaseArticleCreate.model_validate(plan.body)
-    newest = await provider.list_knowledge_base_articles(page_size=1)
-    before = max((a.id or 0 for a in newest.items), default=0)
+async def perform(provider: Product, plan: WritePlan) -> Performed:
+    before = await provider.newest_article_id()
     try:
-        created = await provider.create_kb_article(article)
+        article_id, title = await provider.create_article(plan.request, plan.body)
     except IN_FLIGHT as exc:
         try:
-            page = await provider.list_knowledge_base_articles(article.title, page_size=25)
-        except ConnectWiseError as check:
+            found = await provider.find_article(plan.body, after_id=before)
+        except PSAError as check:
             return unverified("article", exc, check)
-        found = next((a for a in page.items if (a.id or 0) > before and _same_article(a, article)), None)
         if found is None:
-            return Performed("not_written", None, f"ConnectWise did not answer ({why(exc)}) and no such article exists: nothing was written.")
-        created = found
-    return Performed("written", created.id, f"Knowledge base article #{created.id} created: {created.title!r}.")
-
-
-def _same_article(found: KnowledgeBaseArticle, sent: KnowledgeBaseArticleCreate) -> bool:
-    return (found.title, found.issue, found.resolution) == (sent.title, sent.issue, sent.resolution)
+            return Performed(
+                "not_written", None, f"{exc.product} did not answer ({why(exc)}) and no such article exists: nothing was written."
+            )
+        article_id, title = found
+    return Performed("written", article_id, f"Knowledge base article #{article_id} created: {title!r}.")

@@ -1,24 +1,28 @@
 """log_time_entry: time against a ticket, as hours (ending when the user confirms) or as start and end."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, InputRequiredResult
-from pydantic import Field, ValidationError
+from pydantic import Field
 
-from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
+from guardrails.plan import PlanRefused, PreviewField, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified
-from psa.connectwise.models import TimeEntryCreate
-from psa.connectwise.neutral import ticket as neutral_ticket
 from identity.context import identity_of
+from psa.provider import PSAProvider
+from psa.writes import TimeDraft, TimeWriter
 from tools.tickets import TicketIdArg
-from tools.writes import invalid, load_ticket, run_write
+from tools.writes import NOTHING, load_ticket, product_refusals, run_write, write_plan
 
 TOOL = "log_time_entry"
 TIME_NOTES_MAX = 4_000
 MAX_HOURS = 24.0
+
+
+class Product(PSAProvider, TimeWriter, Protocol):
+    pass
 
 
 async def log_time_entry(
@@ -51,7 +55,7 @@ async def log_time_entry(
 
 
 async def plan(
-    provider: Any,
+    provider: Product,
     policy: Policy,
     ticket_id: int,
     notes: str,
@@ -62,7 +66,7 @@ async def plan(
     billable: bool | None,
 ) -> WritePlan:
     if not notes.strip():
-        raise PlanRefused("The time entry notes are empty. Nothing was written.")
+        raise PlanRefused(f"The time entry notes are empty. {NOTHING}")
     if start is not None and end is not None and hours is None:
         start, end = _utc(start), _utc(end)
         when = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({(end - start).total_seconds() / 3600:.2f} h)"
@@ -73,63 +77,26 @@ async def plan(
     elif start is None and end is None and hours is not None:
         when = f"{hours:.2f} h, ending when you confirm"
     else:
-        raise PlanRefused("Give hours, or start and end, or start and hours. Nothing was written.")
+        raise PlanRefused(f"Give hours, or start and end, or start and hours. {NOTHING}")
     if end is not None and start is not None and not timedelta(0) < end - start <= timedelta(hours=MAX_HOURS):
-        raise PlanRefused(f"A time entry must end after it starts and last at most {MAX_HOURS:g} h. Nothing was written.")
+        raise PlanRefused(f"A time entry must end after it starts and last at most {MAX_HOURS:g} h. {NOTHING}")
     ticket = await load_ticket(provider, policy, TOOL, ticket_id)
-    body: dict[str, Any] = {"chargeToId": ticket_id, "chargeToType": "ServiceTicket", "notes": notes}
-    if start is not None and end is not None:
-        body |= {"timeStart": start.isoformat(), "timeEnd": end.isoformat()}
-    else:
-        body["actualHours"] = hours
-    fields = [PreviewField(label="Time", value=when)]
-    if member is not None:
-        found = await provider.get_member_by_identifier(member.strip())
-        if found is None or found.id is None:
-            raise PlanRefused(f"No member has the identifier {member!r}. Nothing was written.")
-        body["member"] = {"id": found.id}
-        fields.append(PreviewField(label="Member", value=f"{found.identifier} ({found.firstName or ''} {found.lastName or ''})".strip()))
-    else:
-        fields.append(PreviewField(label="Member", value="the API member (ConnectWise default)"))
-    if billable is not None:
-        body["billableOption"] = "Billable" if billable else "DoNotBill"
-    fields.append(PreviewField(label="Billing", value=body.get("billableOption", "ConnectWise default for the work type")))
-    fields.append(PreviewField(label="Notes", value=notes, block=True))
-    try:
-        TimeEntryCreate.model_validate(timed_body(body, datetime.now(UTC)))
-    except ValidationError as exc:
-        raise invalid(exc) from exc
-    return WritePlan(
-        tool=TOOL,
-        action=f"Log time against ticket #{ticket_id}",
-        ticket=TicketState.of(neutral_ticket(ticket)),
-        request="POST /time/entries",
-        body=body,
-        fields=tuple(fields),
-    )
+    draft = TimeDraft(ticket_id=ticket_id, notes=notes, start=start, end=end, hours=None if end else hours,
+                      member=member, billable=billable)
+    with product_refusals():
+        planned = await provider.plan_time(draft)
+    return write_plan(TOOL, planned, policy, ticket=ticket, first=[PreviewField(label="Time", value=when)],
+                      last=[PreviewField(label="Notes", value=notes, block=True)])
 
 
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def timed_body(body: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """The body to send. A plan made from `hours` alone ends when the user confirms: the times are filled in
-    then (a preview carrying "now" would change on every look, and the user confirms "1.5 h ending now")."""
-    if "timeStart" in body:
-        return body
-    end = _utc(now).replace(microsecond=0)
-    start = end - timedelta(hours=float(body["actualHours"]))
-    return {**body, "timeStart": start.isoformat(), "timeEnd": end.isoformat()}
-
-
-async def perform(provider: Any, plan: WritePlan) -> Performed:
-    assert isinstance(plan.body, dict)
-    entry = TimeEntryCreate.model_validate(timed_body(plan.body, datetime.now(UTC)))
+async def perform(provider: Product, plan: WritePlan) -> Performed:
     try:
-        created = await provider.create_time_entry(entry)
+        entry = await provider.log_time(plan.request, plan.body, datetime.now(UTC))
     except IN_FLIGHT as exc:
         # No cheap, exact way to find "this" entry among a ticket's time entries: say so rather than guess.
         return unverified("time entry", exc)
-    hours = created.actualHours if created.actualHours is not None else entry.actualHours
-    return Performed("written", created.id, f"Time entry #{created.id} logged on ticket #{plan.ticket_id} ({hours} h).")
+    return Performed("written", entry.id, f"Time entry #{entry.id} logged on ticket #{plan.ticket_id} ({entry.hours} h).")

@@ -1,22 +1,27 @@
 """update_ticket_status: move a ticket to another status, by name. The product plans the exact request (a
 ConnectWise PATCH of the status on the ticket's board; the helpdesk's close, or its update with the status id)
-and sends it (psa.provider.StatusWriter); this module turns the plan into the preview and the outcome."""
+and sends it (psa.writes.StatusWriter); this module turns the plan into the preview and the outcome."""
 
-from typing import Annotated, Any
+from typing import Annotated, Protocol
 
 from mcp.server.mcpserver import Context
 from mcp_types import CallToolResult, InputRequiredResult
 from pydantic import Field
 
-from guardrails.plan import PlanRefused, PreviewField, TicketState, WritePlan
+from guardrails.plan import PreviewField, TicketState, WritePlan
 from guardrails.policy import Policy
 from guardrails.write import IN_FLIGHT, Performed, WriteOutcome, unverified, why
 from psa.errors import PSAError
-from psa.provider import AlreadyDone, WriteNotPlanned, neutral
+from psa.provider import PSAProvider
+from psa.writes import StatusWriter
 from tools.tickets import TicketIdArg
-from tools.writes import load_ticket, run_write
+from tools.writes import load_ticket, product_refusals, run_write
 
 TOOL = "update_ticket_status"
+
+
+class Product(PSAProvider, StatusWriter, Protocol):
+    pass
 
 
 async def update_ticket_status(
@@ -33,15 +38,10 @@ async def update_ticket_status(
     return await run_write(ctx, TOOL, ticket_id, lambda provider, policy: plan(provider, policy, ticket_id, status), perform)
 
 
-async def plan(provider: Any, policy: Policy, ticket_id: int, status: str) -> WritePlan:
-    psa = neutral(provider)
-    ticket = await load_ticket(psa, policy, TOOL, ticket_id)
-    try:
-        change = await psa.plan_status_change(ticket_id, status)
-    except AlreadyDone as exc:
-        raise PlanRefused(str(exc), "not_written") from exc
-    except WriteNotPlanned as exc:
-        raise PlanRefused(f"{exc} Nothing was written.") from exc
+async def plan(provider: Product, policy: Policy, ticket_id: int, status: str) -> WritePlan:
+    ticket = await load_ticket(provider, policy, TOOL, ticket_id)
+    with product_refusals():
+        change = await provider.plan_status_change(ticket_id, status)
     fields = [PreviewField(label="Status change", value=f"{change.current or '(none)'} -> {change.target}")]
     fields += [PreviewField(label="Effect", value=effect) for effect in change.effects]
     return WritePlan(
@@ -54,17 +54,16 @@ async def plan(provider: Any, policy: Policy, ticket_id: int, status: str) -> Wr
     )
 
 
-async def perform(provider: Any, plan: WritePlan) -> Performed:
+async def perform(provider: Product, plan: WritePlan) -> Performed:
     ticket_id = plan.ticket_id
     assert ticket_id is not None
-    psa = neutral(provider)
-    target = psa.status_sent(plan.body)
+    target = provider.status_sent(plan.body)
     try:
-        ticket = await psa.change_status(ticket_id, plan.request, plan.body)
+        ticket = await provider.change_status(ticket_id, plan.request, plan.body)
     except IN_FLIGHT as exc:
         # Setting a fixed status is idempotent to check: read the ticket instead of sending it again.
         try:
-            ticket = await psa.get_ticket(ticket_id)
+            ticket = await provider.get_ticket(ticket_id)
         except PSAError as check:
             return unverified("status change", exc, check)
         done = ticket.closed if target is None else bool(ticket.status and ticket.status.id == target)
