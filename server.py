@@ -436,7 +436,7 @@ def build_server(
     for spec in policy.allowed_specs():
         fn = implementation(spec.name)
         if fn is not None:
-            _add(server, spec, fn)
+            _add(server, spec, fn, policy.product.tool_notes.get(spec.name) if policy.product else None)
     add_hint_resources(server)
     return server
 
@@ -449,13 +449,13 @@ def _needs(tool: str) -> tuple[str, ...] | None:
     return None
 
 
-def _add(server: MCPServer, spec: ToolSpec, fn: Any) -> None:
-    description = (fn.__doc__ or "").strip()
+def _add(server: MCPServer, spec: ToolSpec, fn: Any, product_note: str | None) -> None:
+    description = _dedent(fn.__doc__ or "")
     server.add_tool(
         fn,
         name=spec.name,
         title=spec.annotations.title,
-        description=_dedent(description),
+        description=f"{description}\n\n{product_note}" if product_note else description,
         annotations=spec.annotations,
         meta={"toolset": spec.toolset, "kind": spec.kind},
         structured_output=True,

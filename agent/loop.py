@@ -21,6 +21,7 @@ from openai import AsyncOpenAI, OpenAIError
 from pydantic import BaseModel, Field
 
 from agent.session import HumanConfirm
+from products import configured_product
 from prompts import FENCE_CLOSE, FENCE_OPEN, fence, render
 
 log = logging.getLogger("psa_copilot.agent")
@@ -96,7 +97,10 @@ class _Reply(BaseModel):
 
 
 def default_system_prompt() -> str:
-    return render("agent_system.j2", fence_open=FENCE_OPEN, fence_close=FENCE_CLOSE)
+    """The agent's rules, naming the configured product (COPILOT_PROVIDER) the tools read and write."""
+    product = configured_product()
+    return render("agent_system.j2", fence_open=FENCE_OPEN, fence_close=FENCE_CLOSE, product=product.title,
+                  source=product.short or product.title)
 
 
 class Agent:

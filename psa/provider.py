@@ -54,6 +54,9 @@ class Product(BaseModel):
     capabilities: frozenset[Capability]
     missing: dict[Capability, str] = Field(default_factory=dict)
     """For each capability it lacks: why, in one sentence a technician reads when a tool is unavailable."""
+    tool_notes: dict[str, str] = Field(default_factory=dict)
+    """Tool name -> how it behaves here unlike elsewhere, in a sentence the model reads after the tool's
+    description (so it does not first try what this product refuses)."""
 
     def lacks(self, needs: frozenset[Capability]) -> str | None:
         """Why the product cannot serve something that needs `needs`, or None when it can."""

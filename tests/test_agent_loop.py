@@ -12,7 +12,7 @@ from typing import Any
 import anyio
 import pytest
 
-from agent.loop import AgentEvent, TextDelta, ToolCallFinished, ToolCallStarted
+from agent.loop import AgentEvent, TextDelta, ToolCallFinished, ToolCallStarted, default_system_prompt
 from agent.stub import Assistant, ChatStub, ToolCall, last_tool_result, running_stub
 from agent_testing import TICKETS, ScriptedHuman, agent_over
 from prompts import FENCE_CLOSE, FENCE_OPEN
@@ -302,3 +302,15 @@ def _unfenced(content: str | None) -> str:
     lines = content.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith(FENCE_OPEN))
     return "\n".join(lines[start + 1 : lines.index(FENCE_CLOSE, start)])
+
+
+@pytest.mark.parametrize(("provider", "works_in", "data_from"), [
+    ("connectwise", "working in ConnectWise Manage (PSA)", "data from\n  ConnectWise,"),
+    ("helpdesk", "working in the helpdesk (PSA)", "data from\n  the helpdesk,"),
+])
+def test_the_system_prompt_names_the_configured_product(
+    provider: str, works_in: str, data_from: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPILOT_PROVIDER", provider)
+    prompt = default_system_prompt()
+    assert works_in in prompt and data_from in prompt

@@ -102,15 +102,19 @@ async def test_the_read_tools_answer_on_each_product(product: str) -> None:
 
 async def test_a_product_hides_what_it_cannot_serve_and_says_why(product: str) -> None:
     async with Client(build_server()) as client:
-        listed = {t.name for t in (await client.list_tools()).tools}
+        tools = {t.name: t for t in (await client.list_tools()).tools}
         refused = await client.call_tool("list_time_entries", {})
+    listed = set(tools)
+    note_tool = tools["add_ticket_note"].description or ""
     writes = {"add_ticket_note", "create_ticket", "update_ticket", "update_ticket_status"}
     assert writes <= listed
     if product == "connectwise":
         assert {"list_time_entries", "list_schedule", "create_kb_article"} <= listed
-        assert not refused.is_error
+        assert not refused.is_error and "helpdesk" not in note_tool
         return
     assert not listed & {"list_time_entries", "list_schedule", "log_time_entry", "create_kb_article", "find_configurations"}
+    # The model reads, before its first call, that a note here is an email and an internal one is refused.
+    assert "email to the requester" in note_tool and "internal notes are refused" in note_tool
     assert refused.is_error
     text = refused.content[0].text  # type: ignore[union-attr]
     assert "the helpdesk keeps no time entries" in text and "COPILOT_PROVIDER" in text

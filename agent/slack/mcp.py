@@ -20,6 +20,7 @@ from guardrails.guard import WriteGuard
 from agent.session import ConfirmFn, open_session
 from identity.context import acting_as
 from identity.models import Identity
+from products import configured_product
 
 
 class SharedServer:
@@ -29,7 +30,10 @@ class SharedServer:
 
     @property
     def site(self) -> str | None:
-        """The ConnectWise site the server talks to (the sandbox's loopback URL on the embedded default)."""
+        """The ConnectWise site ticket links point at (the sandbox's loopback URL on the embedded default). None on
+        another product: the helpdesk's API contract gives no ticket page to link to."""
+        if configured_product().name != "connectwise":
+            return None
         return getattr(self.state, "site", None)
 
     @asynccontextmanager

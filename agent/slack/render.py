@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from agent.slack.approvals import PendingWrite
+from products import configured_product
 
 SECTION_MAX = 3000
 BLOCKS_MAX = 50
@@ -158,7 +159,7 @@ def outcome_message(pending: PendingWrite, headline: str) -> dict[str, Any]:
 
 
 def outcome_headline(pending: PendingWrite, result: dict[str, Any] | None, fallback: str | None = None) -> str:
-    """What the approval message says once the write is over: written (with ConnectWise's id) or not, and why."""
+    """What the approval message says once the write is over: written (with the product's id) or not, and why."""
     who = escape(pending.requester_name)
     if pending.decision == "declined":
         return f"✗ *Not written*: declined by {who}."
@@ -169,7 +170,8 @@ def outcome_headline(pending: PendingWrite, result: dict[str, Any] | None, fallb
     message = escape(str(result.get("message") or fallback or ""))
     if status == "written":
         created = result.get("created_id")
-        ident = f" (ConnectWise id {created})" if created is not None else ""
+        product = configured_product()
+        ident = f" ({product.short or product.title} id {created})" if created is not None else ""
         return f"✓ *Written*{ident}, approved by {who}. {message}".strip()
     if status == "unknown":
         return f"? *Outcome unknown*, approved by {who}: {message}"

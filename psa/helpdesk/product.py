@@ -16,4 +16,11 @@ PRODUCT = Product(
         "time_entries": "the helpdesk keeps no time entries",
         "kb_articles": "the helpdesk has no knowledge-base API",
     },
+    tool_notes={
+        "search_tickets": "On the helpdesk, type and conditions have no counterpart and are refused.",
+        "add_ticket_note": "On the helpdesk every note is an email to the requester: internal=false with note_type "
+                           "'discussion' (a reply) or 'resolution' (resolves the ticket); internal notes are refused.",
+        "create_ticket": "On the helpdesk contact (the requester) is required; configuration_ids are refused.",
+        "update_ticket": "On the helpdesk summary cannot change; a board move needs no status.",
+    },
 )
