@@ -246,3 +246,24 @@ async def test_a_summary_change_is_refused_with_the_reason_on_the_helpdesk(produ
         return
     assert result.is_error and human.asked == []
     assert "subject" in _text(result).lower() and "Nothing was written" in _text(result)
+
+
+async def test_two_step_previews_then_confirm_write_sends_once(
+    product: Product, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COPILOT_WRITE_MODE", "two_step")
+    ticket_id = product.open_ticket(4)
+    text = f"Two-step reply on {product.name}: the VPN profile was re-issued."
+    async with Client(build_server()) as client:  # no elicitation: the token is the consent
+        pending = (await client.call_tool(
+            "add_ticket_note", {"ticket_id": ticket_id, "text": text, "note_type": "discussion", "internal": False}
+        )).structured_content
+        assert pending["status"] == "pending_confirmation" and text in pending["preview"]
+        assert f"WRITE to {'ConnectWise' if product.name == 'connectwise' else 'the helpdesk'}." in pending["preview"]
+        assert product.thread(ticket_id).count(text) == 0
+        done = await client.call_tool("confirm_write", {"token": pending["token"]})
+        replay = await client.call_tool("confirm_write", {"token": pending["token"]})
+    assert done.structured_content["status"] == "written", _text(done)
+    assert replay.is_error
+    assert product.thread(ticket_id).count(text) == 1
+    assert len(_written(tmp_path, "add_ticket_note")) == 1
