@@ -9,6 +9,7 @@ declares the matching capabilities (psa.provider.Product); a product never recei
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -27,6 +28,19 @@ class WriteNotPlanned(ValueError):
 
 class AlreadyDone(WriteNotPlanned):
     """The ticket is already as asked: nothing to send."""
+
+
+LISTED = 40
+"""Names a refusal lists at most."""
+
+
+def listed(names: Iterable[str | None]) -> str:
+    """The names a refusal offers instead: `A, B, C` (at most LISTED, then how many more), or (none)."""
+    clean = [n for n in names if n]
+    shown = ", ".join(clean[:LISTED])
+    if len(clean) > LISTED:
+        shown += f", ... ({len(clean) - LISTED} more)"
+    return shown or "(none)"
 
 
 class Shown(BaseModel):

@@ -6,23 +6,12 @@ A name that is not there is refused with the names that are (psa.writes.WriteNot
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from psa.connectwise.models import Board, BoardStatus, BoardType, Company, Member, Priority
 from psa.connectwise.provider import ConnectWiseProvider
-from psa.writes import WriteNotPlanned
-
-_LISTED = 40
-
-
-def listed(names: Iterable[str | None]) -> str:
-    """`A, B, C` (at most _LISTED, then how many more), or (none)."""
-    clean = [n for n in names if n]
-    shown = ", ".join(clean[:_LISTED])
-    if len(clean) > _LISTED:
-        shown += f", ... ({len(clean) - _LISTED} more)"
-    return shown or "(none)"
+from psa.writes import WriteNotPlanned, listed
 
 
 def _inactive(entry: Any) -> bool:

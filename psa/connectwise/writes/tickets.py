@@ -22,7 +22,6 @@ from psa.connectwise.writes import invalid
 from psa.connectwise.writes.names import (
     active_names,
     label,
-    listed,
     member_label,
     pick,
     resolve_board,
@@ -33,7 +32,17 @@ from psa.connectwise.writes.names import (
     resolve_status,
 )
 from psa.models import Ticket
-from psa.writes import AlreadyDone, Body, PlannedWrite, Shown, TicketChanges, TicketDraft, UpdateSent, WriteNotPlanned
+from psa.writes import (
+    AlreadyDone,
+    Body,
+    PlannedWrite,
+    Shown,
+    TicketChanges,
+    TicketDraft,
+    UpdateSent,
+    WriteNotPlanned,
+    listed,
+)
 
 # The PATCH paths, in the order they are sent, with their preview labels.
 LABELS = {
