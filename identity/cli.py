@@ -36,7 +36,8 @@ def add_users_parser(sub: Any) -> None:
     add = commands.add_parser("add", help="add a technician (prints a bearer token with COPILOT_AUTH=tokens)")
     add.add_argument("email", help="their email (lower-cased; the key every other command takes)")
     add.add_argument("--member", required=True, metavar="IDENTIFIER",
-                     help="their ConnectWise member identifier, e.g. kbrooks (checked against ConnectWise)")
+                     help="their ConnectWise member identifier, e.g. kbrooks, checked against ConnectWise "
+                          "(on the helpdesk: their technician user name, checked against its technicians)")
     add.add_argument("--slack-id", default=None, metavar="ID", help="their Slack user id, e.g. U04ABCD1234")
 
     listing = commands.add_parser("list", help="list technicians (never a token or key)")
@@ -72,17 +73,17 @@ def run_users(args: argparse.Namespace, technicians: Technicians | None = None) 
 def _add(args: argparse.Namespace, technicians: Technicians) -> int:
     email, member = normalize_email(args.email), normalize_member(args.member)
     slack_id = normalize_slack_id(args.slack_id) if args.slack_id is not None else None
-    # Refused before ConnectWise is asked, so a duplicate costs no round trip.
+    # Refused before the product is asked, so a duplicate costs no round trip.
     if technicians.lookup_by_email(email) is not None:
         raise TechnicianExists(f"{email} already exists")
     check = check_member(member)
     if check.outcome == "missing":
-        return _fail(f"no ConnectWise member {member!r} at {check.where}: check the identifier (System > Members)")
+        return _fail(f"no {check.kind} {member!r} at {check.where}: check the identifier {check.hint}")
     if check.outcome == "unchecked":
         print(f"{_PREFIX}: warning: member {member!r} could not be checked against {check.where} "
               f"({check.reason}); stored as given", file=sys.stderr)
     technician, token = technicians.add(email, check.identifier, slack_id=slack_id, with_token=_tokens_mode())
-    print(f"added {technician.email} (ConnectWise member {technician.member})")
+    print(f"added {technician.email} ({check.kind} {technician.member})")
     if token is None:
         print(_NO_TOKEN)
     else:

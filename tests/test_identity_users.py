@@ -18,13 +18,15 @@ from cli import main
 from identity.technicians import Technicians, lookup_by_email, lookup_by_slack_id, lookup_by_token
 from identity.tokens import PREFIX, hash_token, new_token
 from psa.connectwise.settings import SANDBOX_CLIENT_ID, SANDBOX_COMPANY_ID, SANDBOX_PRIVATE_KEY, SANDBOX_PUBLIC_KEY
+from sandbox.helpdesk.runner import start_helpdesk
 from sandbox.runner import RunningSandbox, start_sandbox
 from storage.technicians import TechnicianStore
 
 ROOT = Path(__file__).resolve().parents[1]
 TICKETS = 20
 _ENV = ("COPILOT_AUTH", "COPILOT_SECRET_KEY", "CW_SITE", "CW_COMPANY_ID", "CW_PUBLIC_KEY", "CW_PRIVATE_KEY",
-        "CW_CLIENT_ID", "CW_MAX_ATTEMPTS", "COPILOT_SANDBOX_TICKETS")
+        "CW_CLIENT_ID", "CW_MAX_ATTEMPTS", "COPILOT_SANDBOX_TICKETS", "COPILOT_PROVIDER", "HELPDESK_URL",
+        "HELPDESK_TOKEN")
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +158,23 @@ def test_without_cw_site_the_embedded_sandbox_is_asked_when_it_exists(
     assert code == 2 and "nosuchmember" in err
     code, _, err = users(capsys, "add", "kb@example.com", "--member", "kbrooks")
     assert (code, err) == (0, "")
+
+
+def test_on_the_helpdesk_the_member_is_one_of_its_technicians(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COPILOT_PROVIDER", "helpdesk")
+    with start_helpdesk(db_path=data_dir / "hd.db", tickets=TICKETS) as helpdesk:
+        monkeypatch.setenv("HELPDESK_URL", helpdesk.url)
+        monkeypatch.setenv("HELPDESK_TOKEN", helpdesk.token)
+        code, out, err = users(capsys, "add", "kim@example.com", "--member", "KBrooks")
+        assert (code, err) == (0, "") and "helpdesk technician kbrooks" in out
+        code, out, err = users(capsys, "add", "ghost@example.com", "--member", "nosuchtech")
+        assert (code, out) == (2, "") and "no helpdesk technician 'nosuchtech'" in err and len(err.splitlines()) == 1
+    monkeypatch.delenv("HELPDESK_TOKEN")
+    code, _, err = users(capsys, "add", "x@example.com", "--member", "kbrooks")
+    assert code == 2 and "HELPDESK_TOKEN" in err and len(err.splitlines()) == 1
+    assert [t.member for t in TechnicianStore().list()] == ["kbrooks"]
 
 
 def test_a_new_token_replaces_the_old_one(
