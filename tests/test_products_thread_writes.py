@@ -267,3 +267,17 @@ async def test_two_step_previews_then_confirm_write_sends_once(
     assert replay.is_error
     assert product.thread(ticket_id).count(text) == 1
     assert len(_written(tmp_path, "add_ticket_note")) == 1
+
+
+async def test_a_board_outside_copilot_write_boards_is_denied_on_either_product(
+    product: Product, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    names = product.new_ticket_names()
+    monkeypatch.setenv("COPILOT_WRITE_BOARDS", "Some Other Board")
+    summary = f"Denied by policy ({product.name})"
+    human = Human(answers=["accept"])
+    result = await _call("create_ticket", {**names, "summary": summary, "description": "d"}, human)
+    assert result.is_error and human.asked == [] and "COPILOT_WRITE_BOARDS" in _text(result)
+    assert product.find_ticket(summary) == []
+    rows = [r for r in AuditLog(tmp_path / "audit.db").entries(limit=None) if r.tool == "create_ticket"]
+    assert [r.outcome for r in rows] == ["denied"]
