@@ -51,6 +51,11 @@ class LLMSettings(BaseModel):
         )
 
     def client(self) -> AsyncOpenAI:
+        # openai reads sys.modules["httpx"] without importing it (to accept legacy httpx objects). While the server
+        # opens, a worker thread may be halfway through importing httpx, and openai would find a module without
+        # `URL`; importing it here waits for that thread to finish the import.
+        import httpx  # noqa: F401
+
         # One retry: enough for a blip; a turn that waits minutes on a dead server is worse than an error.
         return AsyncOpenAI(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout_s, max_retries=1)
 
