@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -229,3 +231,28 @@ def test_unreachable_server_url_exits_1(env: Path, capsys: pytest.CaptureFixture
     sock.close()  # a port nobody listens on
     assert main(["chat", "--server-url", f"http://127.0.0.1:{port}/mcp", "--once", "hi"]) == 1
     assert "psa-copilot chat:" in capsys.readouterr().err
+
+
+_RACE = """
+import sys
+import threading
+from agent.llm import LLMSettings
+
+settings = LLMSettings.from_env({"OPENAI_BASE_URL": "http://127.0.0.1:9/v1"})
+worker = threading.Thread(target=lambda: __import__("httpx"))  # as the server's opener threads do
+worker.start()
+while "httpx" not in sys.modules:  # the worker has begun; its import takes far longer than this loop
+    pass
+settings.client()
+worker.join()
+print("client made")
+"""
+
+
+def test_the_llm_client_is_made_while_another_thread_imports_httpx() -> None:
+    # openai peeks at sys.modules["httpx"]; a half-imported httpx there once broke `chat` at start. A fresh
+    # interpreter per run, so httpx is not imported yet.
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", _RACE], capture_output=True, text=True, timeout=120,
+                              cwd=Path(__file__).resolve().parents[1])
+        assert done.returncode == 0 and "client made" in done.stdout, done.stderr
