@@ -1,5 +1,6 @@
-"""HTTP pieces every product's client shares: reading Retry-After, and the wait before a repeat. Which failures a
-product repeats is its own rule (psa/connectwise/retry.py, psa/helpdesk/client.py); how long it waits is this.
+"""HTTP pieces every product's client shares: reading Retry-After, the wait before a repeat, and the repeat loop.
+Which failures a product repeats is its own rule (psa/connectwise/retry.py, psa/helpdesk/client.py); how long it
+waits and how it repeats is this.
 """
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
@@ -58,3 +60,38 @@ class Backoff:
             if requested is not None:
                 return min(requested, self.max_retry_after)
         return self.backoff(retry_number)
+
+
+class RetryRule(Protocol):
+    """A product's rule for repeating a request: a `Backoff` with its own `should_retry_*`."""
+
+    max_attempts: int
+    sleep: Sleep
+
+    def backoff(self, retry_number: int) -> float: ...
+
+    def delay_for(self, retry_number: int, response: httpx.Response | None) -> float: ...
+
+    def should_retry_status(self, method: str, status: int) -> bool: ...
+
+    def should_retry_error(self, method: str, error: Exception) -> bool: ...
+
+
+async def send_with_retry(send: Callable[[], Awaitable[httpx.Response]], method: str, rule: RetryRule) -> httpx.Response:
+    """Call `send` until it gives an answer `rule` does not repeat, or attempts run out. Returns the last response
+    (possibly an error status, for the caller to raise); re-raises the last transport error when every attempt
+    failed that way or a repeat was not safe."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            response = await send()
+        except httpx.TransportError as error:
+            if attempt >= rule.max_attempts or not rule.should_retry_error(method, error):
+                raise
+            await rule.sleep(rule.backoff(attempt - 1))
+            continue
+        if attempt >= rule.max_attempts or not rule.should_retry_status(method, response.status_code):
+            return response
+        await response.aclose()
+        await rule.sleep(rule.delay_for(attempt - 1, response))

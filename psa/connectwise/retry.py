@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from psa.http import Backoff
+from psa.http import send_with_retry as retrying
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -51,26 +52,8 @@ async def send_with_retry(
     *,
     idempotent: bool | None = None,
 ) -> httpx.Response:
-    """Call `send` until it gives a non-retryable answer or attempts run out.
-
-    `idempotent` overrides the verb's default: `POST .../search` is a read that travels as a POST only because
-    its conditions are too long for a URL, so it is as safe to repeat as a GET.
-
-    Returns the last response (which may be an error status for the caller to raise); re-raises the last
-    transport exception when every attempt failed that way or it was not safe to retry.
-    """
+    """psa.http.send_with_retry under ConnectWise's rule. `idempotent` overrides the verb's default:
+    `POST .../search` is a read that travels as a POST only because its conditions are too long for a URL, so it
+    is as safe to repeat as a GET."""
     retry_as = "GET" if idempotent else ("POST" if idempotent is False else method)
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            response = await send()
-        except httpx.TransportError as error:
-            if attempt >= policy.max_attempts or not policy.should_retry_error(retry_as, error):
-                raise
-            await policy.sleep(policy.backoff(attempt - 1))
-            continue
-        if attempt >= policy.max_attempts or not policy.should_retry_status(retry_as, response.status_code):
-            return response
-        await response.aclose()
-        await policy.sleep(policy.delay_for(attempt - 1, response))
+    return await retrying(send, retry_as, policy)

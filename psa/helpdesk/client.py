@@ -17,7 +17,7 @@ Retries (`RetryPolicy`):
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from types import TracebackType
@@ -51,7 +51,7 @@ from psa.helpdesk.models import (
     WriteForm,
 )
 from psa.helpdesk.settings import API_PATH, HelpdeskSettings
-from psa.http import Backoff
+from psa.http import Backoff, send_with_retry
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -239,7 +239,7 @@ class HelpdeskClient:
             return await self._http.request(method, path, params=params, files=files)
 
         try:
-            response = await self._with_retry(method, send)
+            response = await send_with_retry(send, method, self.retry)
         except httpx.TransportError as exc:
             # A connect or pool timeout never reached the server: it is a failure to connect, not a slow answer
             # (whose hint warns that a write may have been applied).
@@ -252,24 +252,6 @@ class HelpdeskClient:
             return response
         await response.aread()
         raise error_from_response(response)
-
-    async def _with_retry(self, method: str, send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
-        """The last response (possibly an error status, for the caller to raise), or the last transport error
-        when every attempt failed that way or a repeat was not safe."""
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                response = await send()
-            except httpx.TransportError as error:
-                if attempt >= self.retry.max_attempts or not self.retry.should_retry_error(method, error):
-                    raise
-                await self.retry.sleep(self.retry.backoff(attempt - 1))
-                continue
-            if attempt >= self.retry.max_attempts or not self.retry.should_retry_status(method, response.status_code):
-                return response
-            await response.aclose()
-            await self.retry.sleep(self.retry.delay_for(attempt - 1, response))
 
     def _full(self, path: str) -> str:
         return str(self._http.base_url.join(path))
