@@ -14,13 +14,11 @@ import anyio
 import pytest
 from mcp import Client
 
-from sandbox.helpdesk.runner import start_helpdesk
-from sandbox.runner import start_sandbox
+from products_testing import PRODUCTS, Product, Sandboxes, both_sandboxes
 from server import build_server
 
 pytestmark = pytest.mark.anyio
 
-PRODUCTS = ("connectwise", "helpdesk")
 WAIT_S = 180.0
 
 
@@ -30,18 +28,12 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, dict[str, str]]]:
-    root = tmp_path_factory.mktemp("products")
-    with start_sandbox(db_path=root / "cw.db", tickets=40) as cw, start_helpdesk(db_path=root / "hd.db", tickets=40) as hd:
-        yield {
-            "connectwise": {"CW_SITE": cw.url, "CW_COMPANY_ID": "sandbox", "CW_PUBLIC_KEY": "sandbox-public",
-                            "CW_PRIVATE_KEY": "sandbox-private", "CW_CLIENT_ID": "sandbox-client"},
-            "helpdesk": {"COPILOT_PROVIDER": "helpdesk", "HELPDESK_URL": hd.url, "HELPDESK_TOKEN": hd.token},
-        }
+def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
+    yield from both_sandboxes(tmp_path_factory)
 
 
 @pytest.fixture(params=PRODUCTS)
-def product(request: pytest.FixtureRequest, sandboxes: dict[str, dict[str, str]], tmp_path: Path,
+def product(request: pytest.FixtureRequest, sandboxes: Sandboxes, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> str:
     for name in ("CW_SITE", "COPILOT_PROVIDER", "HELPDESK_URL", "HELPDESK_TOKEN", "COPILOT_TOOLSETS",
                  "COPILOT_WRITE_MODE", "COPILOT_ENABLED_TOOLS", "COPILOT_DISABLED_TOOLS"):
@@ -49,7 +41,7 @@ def product(request: pytest.FixtureRequest, sandboxes: dict[str, dict[str, str]]
     monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("COPILOT_KB_AUTOSYNC", "1")
     monkeypatch.setenv("COPILOT_KB_SYNC_INTERVAL_SECONDS", "0")
-    for key, value in sandboxes[request.param].items():
+    for key, value in Product(str(request.param), *sandboxes).env().items():
         monkeypatch.setenv(key, value)
     return str(request.param)
 

@@ -10,19 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 
-from sandbox.helpdesk.runner import RunningHelpdesk, start_helpdesk
-from sandbox.runner import RunningSandbox, start_sandbox
+from products_testing import PRODUCTS, Product, Sandboxes, both_sandboxes, use_product
 from server import build_server
 from storage.audit import AuditLog
 from writes_harness import Human
 
 pytestmark = pytest.mark.anyio
-
-CW_AUTH = {"Authorization": "Basic c2FuZGJveCtzYW5kYm94LXB1YmxpYzpzYW5kYm94LXByaXZhdGU=", "clientId": "sandbox-client"}
 
 
 @pytest.fixture
@@ -31,93 +27,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSandbox, RunningHelpdesk]]:
-    root = tmp_path_factory.mktemp("thread-writes")
-    with start_sandbox(db_path=root / "cw.db", tickets=40) as cw, start_helpdesk(db_path=root / "hd.db", tickets=40) as hd:
-        yield cw, hd
+def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
+    yield from both_sandboxes(tmp_path_factory)
 
 
-class Product:
-    """One product under test: its environment, and what a ticket holds read back over the product's own API."""
-
-    def __init__(self, name: str, cw: RunningSandbox, hd: RunningHelpdesk) -> None:
-        self.name = name
-        self.cw, self.hd = cw, hd
-
-    def env(self) -> dict[str, str]:
-        if self.name == "connectwise":
-            return {"CW_SITE": self.cw.url, "CW_COMPANY_ID": "sandbox", "CW_PUBLIC_KEY": "sandbox-public",
-                    "CW_PRIVATE_KEY": "sandbox-private", "CW_CLIENT_ID": "sandbox-client"}
-        return {"COPILOT_PROVIDER": "helpdesk", "HELPDESK_URL": self.hd.url, "HELPDESK_TOKEN": self.hd.token}
-
-    def _cw(self, path: str, **params: Any) -> Any:
-        return httpx.get(f"{self.cw.api_base}{path}", headers=CW_AUTH, params=params).json()
-
-    def _hd(self, path: str, **params: Any) -> Any:
-        return httpx.get(f"{self.hd.url}/api/TicketsApi{path}", headers={"Authorization": f"Bearer {self.hd.token}"},
-                         params=params).json()
-
-    def open_ticket(self, offset: int) -> int:
-        """An open ticket with a requester who has an email (the helpdesk replies to them)."""
-        rows = self._cw("/service/tickets", conditions="closedFlag=false and contact/id > 0", pageSize=60)
-        ids = [int(r["id"]) for r in rows]
-        if self.name == "helpdesk":
-            ids = [i for i in ids if (self._hd(f"/{i}").get("creator") or {}).get("email")]
-        return ids[offset]
-
-    def thread(self, ticket_id: int) -> list[str]:
-        if self.name == "connectwise":
-            return [n.get("text") or "" for n in self._cw(f"/service/tickets/{ticket_id}/notes", pageSize=1000)]
-        return [c.get("message") or "" for c in self._hd(f"/{ticket_id}").get("conversations") or []]
-
-    def internal_of(self, ticket_id: int, text: str) -> bool:
-        assert self.name == "connectwise"
-        notes = self._cw(f"/service/tickets/{ticket_id}/notes", pageSize=1000)
-        return bool(next(n for n in notes if n.get("text") == text).get("internalFlag"))
-
-    def requester_email(self, ticket_id: int) -> str:
-        return str(self._hd(f"/{ticket_id}")["creator"]["email"])
-
-    def emails(self) -> list[Any]:
-        return self.hd.emails() if self.name == "helpdesk" else []
-
-    def priority(self, ticket_id: int) -> str:
-        if self.name == "connectwise":
-            return str(self._cw(f"/service/tickets/{ticket_id}")["priority"]["name"])
-        return str(self._hd(f"/{ticket_id}")["priority"]["priority"])
-
-    def priorities(self) -> list[str]:
-        if self.name == "connectwise":
-            return [p["name"] for p in self._cw("/service/priorities", pageSize=100)]
-        return [p["priority"] for p in self._hd("/appmetadata")["priorities"]]
-
-    def new_ticket_names(self) -> dict[str, str]:
-        """Board, company and contact names that exist on both products (the sandboxes seed one MSP world)."""
-        contact = self._cw("/company/contacts", conditions="inactiveFlag=false", pageSize=1)[0]
-        board = next(b for b in self._cw("/service/boards", pageSize=100) if not b.get("inactiveFlag"))
-        company = self._cw(f"/company/companies/{contact['company']['id']}")
-        return {"board": board["name"], "company": company["name"],
-                "contact": f"{contact['firstName']} {contact['lastName']}"}
-
-    def find_ticket(self, summary: str) -> list[dict[str, Any]]:
-        if self.name == "connectwise":
-            return list(self._cw("/service/tickets", conditions=f'summary="{summary}"'))
-        rows = self._hd("", listType="AllTickets", search=summary, searchFields="Subject", pageSize=100)
-        return [self._hd(f"/{r['id']}") for r in rows if r["title"] == summary]
-
-
-@pytest.fixture(params=["connectwise", "helpdesk"])
-def product(request: pytest.FixtureRequest, sandboxes: tuple[RunningSandbox, RunningHelpdesk], tmp_path: Path,
+@pytest.fixture(params=PRODUCTS)
+def product(request: pytest.FixtureRequest, sandboxes: Sandboxes, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Product:
-    for name in ("CW_SITE", "COPILOT_PROVIDER", "HELPDESK_URL", "HELPDESK_TOKEN", "COPILOT_TOOLSETS",
-                 "COPILOT_WRITE_MODE", "COPILOT_ENABLED_TOOLS", "COPILOT_DISABLED_TOOLS", "COPILOT_WRITE_BOARDS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COPILOT_TOOLSETS", "tickets")
-    chosen = Product(str(request.param), *sandboxes)
-    for key, value in chosen.env().items():
-        monkeypatch.setenv(key, value)
-    return chosen
+    return use_product(str(request.param), sandboxes, tmp_path, monkeypatch)
 
 
 async def _call(tool: str, args: dict[str, Any], human: Human) -> Any:
@@ -136,7 +53,7 @@ def _text(result: Any) -> str:
 async def test_a_note_for_the_customer_declined_writes_nothing_and_accepted_lands_once(
     product: Product, tmp_path: Path
 ) -> None:
-    ticket_id = product.open_ticket(0)
+    ticket_id = product.replyable_ticket(0)
     text = f"We replaced the toner on {product.name}; please print a test page."
     args = {"ticket_id": ticket_id, "text": text, "note_type": "discussion", "internal": False}
     before, mails = product.thread(ticket_id), len(product.emails())
@@ -166,7 +83,7 @@ async def test_a_note_for_the_customer_declined_writes_nothing_and_accepted_land
 async def test_an_internal_note_is_internal_on_connectwise_and_refused_with_the_reason_on_the_helpdesk(
     product: Product, tmp_path: Path
 ) -> None:
-    ticket_id = product.open_ticket(1)
+    ticket_id = product.replyable_ticket(1)
     text = "Root cause: the print spooler crashed after KB5034441."
     before, mails = product.thread(ticket_id), len(product.emails())
     human = Human(answers=["accept"])
@@ -218,7 +135,7 @@ async def test_create_ticket_names_that_do_not_exist_are_refused_with_the_ones_t
 async def test_update_ticket_declined_changes_nothing_and_accepted_changes_the_priority(
     product: Product, tmp_path: Path
 ) -> None:
-    ticket_id = product.open_ticket(2)
+    ticket_id = product.replyable_ticket(2)
     now = product.priority(ticket_id)
     target = next(p for p in product.priorities() if p != now)
 
@@ -238,7 +155,7 @@ async def test_update_ticket_declined_changes_nothing_and_accepted_changes_the_p
 
 
 async def test_a_summary_change_is_refused_with_the_reason_on_the_helpdesk(product: Product) -> None:
-    ticket_id = product.open_ticket(3)
+    ticket_id = product.replyable_ticket(3)
     human = Human(answers=["accept"])
     result = await _call("update_ticket", {"ticket_id": ticket_id, "summary": "Renamed by the copilot"}, human)
     if product.name == "connectwise":
@@ -252,7 +169,7 @@ async def test_two_step_previews_then_confirm_write_sends_once(
     product: Product, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("COPILOT_WRITE_MODE", "two_step")
-    ticket_id = product.open_ticket(4)
+    ticket_id = product.replyable_ticket(4)
     text = f"Two-step reply on {product.name}: the VPN profile was re-issued."
     async with Client(build_server()) as client:  # no elicitation: the token is the consent
         pending = (await client.call_tool(

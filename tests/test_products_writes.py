@@ -9,19 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from mcp import Client
 
-from sandbox.helpdesk.runner import RunningHelpdesk, start_helpdesk
-from sandbox.runner import RunningSandbox, start_sandbox
+from products_testing import PRODUCTS, Product, Sandboxes, both_sandboxes, use_product
 from server import build_server
 from storage.audit import AuditLog
 from writes_harness import Human
 
 pytestmark = pytest.mark.anyio
-
-CW_AUTH = {"Authorization": "Basic c2FuZGJveCtzYW5kYm94LXB1YmxpYzpzYW5kYm94LXByaXZhdGU=", "clientId": "sandbox-client"}
 
 
 @pytest.fixture
@@ -30,56 +26,14 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture(scope="module")
-def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningSandbox, RunningHelpdesk]]:
-    root = tmp_path_factory.mktemp("writes")
-    with start_sandbox(db_path=root / "cw.db", tickets=40) as cw, start_helpdesk(db_path=root / "hd.db", tickets=40) as hd:
-        yield cw, hd
+def sandboxes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandboxes]:
+    yield from both_sandboxes(tmp_path_factory)
 
 
-class Product:
-    """One product under test: its environment and how to read a ticket's status back over its own API."""
-
-    def __init__(self, name: str, cw: RunningSandbox, hd: RunningHelpdesk) -> None:
-        self.name = name
-        self.cw, self.hd = cw, hd
-
-    def env(self) -> dict[str, str]:
-        if self.name == "connectwise":
-            return {"CW_SITE": self.cw.url, "CW_COMPANY_ID": "sandbox", "CW_PUBLIC_KEY": "sandbox-public",
-                    "CW_PRIVATE_KEY": "sandbox-private", "CW_CLIENT_ID": "sandbox-client"}
-        return {"COPILOT_PROVIDER": "helpdesk", "HELPDESK_URL": self.hd.url, "HELPDESK_TOKEN": self.hd.token}
-
-    def status(self, ticket_id: int) -> str:
-        if self.name == "connectwise":
-            got = httpx.get(f"{self.cw.api_base}/service/tickets/{ticket_id}", headers=CW_AUTH).json()
-            return str(got["status"]["name"])
-        got = httpx.get(f"{self.hd.url}/api/TicketsApi/{ticket_id}",
-                        headers={"Authorization": f"Bearer {self.hd.token}"}).json()
-        return str(got["status"]["status"])
-
-    def open_ticket(self, offset: int) -> int:
-        if self.name == "connectwise":
-            rows = httpx.get(f"{self.cw.api_base}/service/tickets", headers=CW_AUTH,
-                             params={"conditions": "closedFlag=false", "pageSize": 30}).json()
-            return int(rows[offset]["id"])
-        rows = httpx.get(f"{self.hd.url}/api/TicketsApi", headers={"Authorization": f"Bearer {self.hd.token}"},
-                         params={"listType": "AllTickets", "pageSize": 100}).json()
-        open_rows = [r for r in rows if r["statusType"] not in ("Resolved", "Closed")]
-        return int(open_rows[offset]["id"])
-
-
-@pytest.fixture(params=["connectwise", "helpdesk"])
-def product(request: pytest.FixtureRequest, sandboxes: tuple[RunningSandbox, RunningHelpdesk], tmp_path: Path,
+@pytest.fixture(params=PRODUCTS)
+def product(request: pytest.FixtureRequest, sandboxes: Sandboxes, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> Product:
-    for name in ("CW_SITE", "COPILOT_PROVIDER", "HELPDESK_URL", "HELPDESK_TOKEN", "COPILOT_TOOLSETS",
-                 "COPILOT_WRITE_MODE", "COPILOT_ENABLED_TOOLS", "COPILOT_DISABLED_TOOLS", "COPILOT_WRITE_BOARDS"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("COPILOT_TOOLSETS", "tickets")
-    chosen = Product(str(request.param), *sandboxes)
-    for key, value in chosen.env().items():
-        monkeypatch.setenv(key, value)
-    return chosen
+    return use_product(str(request.param), sandboxes, tmp_path, monkeypatch)
 
 
 async def _change(status: str, ticket_id: int, human: Human) -> Any:
