@@ -55,6 +55,11 @@ class Ref(_Neutral):
     name: str | None = None
     identifier: str | None = Field(None, description="A short handle: a member's login, a company's code.")
 
+    @property
+    def label(self) -> str | None:
+        """How a reader is shown it: its name, else its identifier, else `#id`."""
+        return self.name or self.identifier or (f"#{self.id}" if self.id is not None else None)
+
 
 class Ticket(_Neutral):
     """A service ticket. `board` is the queue it sits in (a ConnectWise board, a helpdesk group)."""

@@ -48,14 +48,8 @@ def truncate(text: str | None, limit: int) -> str | None:
 
 
 def ref_name(ref: Ref | None) -> str | None:
-    """A reference's display text: its name, else its identifier, else `#id`."""
-    if ref is None:
-        return None
-    if ref.name:
-        return ref.name
-    if ref.identifier:
-        return ref.identifier
-    return f"#{ref.id}" if ref.id is not None else None
+    """A reference's display text (psa.models.Ref.label)."""
+    return ref.label if ref is not None else None
 
 
 def member_name(ref: Ref | None) -> str | None:

@@ -34,9 +34,8 @@ def ref(value: cw.Reference | None) -> Ref | None:
 
 
 def _label(value: cw.Reference | None) -> str | None:
-    if value is None:
-        return None
-    return value.name or value.identifier or (f"#{value.id}" if value.id is not None else None)
+    mapped = ref(value)
+    return mapped.label if mapped is not None else None
 
 
 def ticket(t: cw.Ticket) -> Ticket:

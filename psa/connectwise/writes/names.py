@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from psa.connectwise.models import Board, BoardStatus, BoardType, Company, Member, Priority
+from psa.connectwise.mapping import ref
+from psa.connectwise.models import Board, BoardStatus, BoardType, Company, Member, Priority, Reference
 from psa.connectwise.provider import ConnectWiseProvider
 from psa.writes import WriteNotPlanned, listed
 
@@ -31,10 +32,10 @@ def active_names(items: Sequence[Any]) -> list[str]:
     return [i.name for i in items if i.name and not _inactive(i)]
 
 
-def label(ref: Any) -> str:
-    if ref is None:
-        return "(none)"
-    return str(getattr(ref, "name", None) or getattr(ref, "identifier", None) or f"#{ref.id}")
+def label(value: Reference | None) -> str:
+    """A reference's old value as the preview shows it (psa.models.Ref.label), or (none)."""
+    mapped = ref(value)
+    return (mapped.label if mapped is not None else None) or "(none)"
 
 
 async def resolve_board(wire: ConnectWiseProvider, name: str) -> Board:
