@@ -9,6 +9,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from psa.env import env_number, setting_refused
+
 API_PATH = "/v4_6_release/apis/3.0"
 
 # Cloud and staging hosts only answer API calls on their `api-` twin (developer guide, "Authentication");
@@ -56,13 +58,6 @@ def normalize_site(site: str) -> str:
     return urlunsplit((parts.scheme, host, path, "", ""))
 
 
-def _number(source: Mapping[str, str], name: str, kind: type[int] | type[float]) -> float:
-    try:
-        return kind(source[name].strip())
-    except ValueError:
-        raise ValueError(f"{name}={source[name]!r} is not a {'whole ' if kind is int else ''}number") from None
-
-
 # The variable behind each field, for errors; values are echoed only for fields that hold no secret.
 _ENV_OF_FIELD = {
     "site": "CW_SITE", "company_id": "CW_COMPANY_ID", "public_key": "CW_PUBLIC_KEY",
@@ -78,13 +73,7 @@ def check_env(env: Mapping[str, str] | None = None) -> None:
     try:
         ConnectWiseSettings.from_env(env)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        if error["type"] == "value_error":  # our own validator's message, which names the variable already
-            raise ValueError(str(error["msg"]).removeprefix("Value error, ")) from None
-        field = str(error["loc"][0]) if error["loc"] else ""
-        name = _ENV_OF_FIELD.get(field, "a CW_* setting")
-        shown = f"={error['input']!r}" if field in _ECHOED else ""
-        raise ValueError(f"{name}{shown} is not valid: {error['msg']}") from None
+        raise setting_refused(exc, _ENV_OF_FIELD, _ECHOED, "a CW_* setting") from None
 
 
 class ConnectWiseSettings(BaseModel):
@@ -124,11 +113,11 @@ class ConnectWiseSettings(BaseModel):
         if source.get("CW_API_VERSION"):
             optional["api_version"] = source["CW_API_VERSION"].strip()
         if source.get("CW_TIMEOUT"):
-            optional["read_timeout"] = optional["write_timeout"] = _number(source, "CW_TIMEOUT", float)
+            optional["read_timeout"] = optional["write_timeout"] = env_number(source, "CW_TIMEOUT", float)
         if source.get("CW_CONNECT_TIMEOUT"):
-            optional["connect_timeout"] = _number(source, "CW_CONNECT_TIMEOUT", float)
+            optional["connect_timeout"] = env_number(source, "CW_CONNECT_TIMEOUT", float)
         if source.get("CW_MAX_ATTEMPTS"):
-            optional["max_attempts"] = _number(source, "CW_MAX_ATTEMPTS", int)
+            optional["max_attempts"] = env_number(source, "CW_MAX_ATTEMPTS", int)
         return cls(
             site=values["CW_SITE"],
             company_id=values["CW_COMPANY_ID"],

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import jwt
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
+from psa.env import env_number, setting_refused
+
 API_PATH = "/api/TicketsApi"
 
 _EXAMPLE_URL = "https://helpdesk.example.com"
@@ -158,16 +160,8 @@ class HelpdeskSettings(BaseModel):
             ("HELPDESK_MAX_ATTEMPTS", "max_attempts", int),
         ):
             if (source.get(name) or "").strip():
-                optional[field] = _number(source, name, kind)
+                optional[field] = env_number(source, name, kind)
         return cls(url=url, token=SecretStr(token), **optional)  # type: ignore[arg-type]
-
-
-def _number(source: Mapping[str, str], name: str, kind: type[int] | type[float]) -> float:
-    try:
-        return kind(source[name].strip())
-    except ValueError:
-        whole = "whole " if kind is int else ""
-        raise ValueError(f"{name}={source[name]!r} is not a {whole}number") from None
 
 
 def check_env(env: Mapping[str, str] | None = None) -> None:
@@ -175,10 +169,4 @@ def check_env(env: Mapping[str, str] | None = None) -> None:
     try:
         HelpdeskSettings.from_env(env)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        if error["type"] == "value_error":  # our own validator's message, which names the variable already
-            raise ValueError(str(error["msg"]).removeprefix("Value error, ")) from None
-        field = str(error["loc"][0]) if error["loc"] else ""
-        name = _ENV_OF_FIELD.get(field, "a HELPDESK_* setting")
-        shown = f"={error['input']!r}" if field in _ECHOED else ""
-        raise ValueError(f"{name}{shown} is not valid: {error['msg']}") from None
+        raise setting_refused(exc, _ENV_OF_FIELD, _ECHOED, "a HELPDESK_* setting") from None
