@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import base64
-import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sandbox.app import API_PREFIX
 from sandbox.auth import CLIENT_ID, COMPANY_ID, PRIVATE_KEY, PUBLIC_KEY
@@ -15,25 +11,18 @@ from sandbox.callbacks import CallbackDispatcher
 from sandbox.embedded import db_path as default_db_path
 from sandbox.faults import Faults, RequestLog
 from sandbox.runner import build_server, open_store
+from sandbox.startup import open_for_cli
 from sandbox.store import check_database
 
 DEFAULT_PORT = 8077
 
 
 def run_sandbox(host: str, port: int, db: str | None, seed: int, tickets: int) -> int:
-    console = Console(stderr=True)
     db_path = Path(db).expanduser() if db else default_db_path()
-    try:
-        check_database(db_path)
-    except ValueError as exc:
-        print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
+    store = open_for_cli(db_path, check_database,
+                         lambda path, seeding: open_store(path, seed, tickets, progress=seeding))
+    if store is None:
         return 2
-    fresh = not db_path.exists()
-    # The generator streams an unknown number of records, so the bar pulses and counts instead of filling.
-    with Progress(TextColumn("seeding {task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),
-                  TimeElapsedColumn(), console=console, transient=True, disable=not fresh) as progress:
-        task = progress.add_task(str(db_path), total=None)
-        store = open_store(db_path, seed, tickets, progress=lambda n: progress.update(task, completed=n))
     faults, log = Faults(), RequestLog()
     callbacks = CallbackDispatcher(store)
     server = build_server(store, faults, log, callbacks, host, port)

@@ -6,12 +6,8 @@ script can start the sandbox and read the token as soon as it is up.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from sandbox.faults import RequestLog
 from sandbox.helpdesk.app import API_PREFIX
@@ -19,6 +15,7 @@ from sandbox.helpdesk.embedded import db_path as default_db_path
 from sandbox.helpdesk.outbox import Outbox
 from sandbox.helpdesk.runner import DEFAULT_USER, bind, build_server, open_store, token_for, url_of
 from sandbox.helpdesk.store import check_database
+from sandbox.startup import open_for_cli
 
 DEFAULT_PORT = 8078
 
@@ -35,22 +32,10 @@ def banner(url: str, db_path: Path, token: str) -> list[str]:
 
 
 def run_helpdesk(host: str, port: int, db: str | None, seed: int, tickets: int) -> int:
-    console = Console(stderr=True)
     db_path = Path(db).expanduser() if db else default_db_path()
-    try:
-        check_database(db_path)
-    except ValueError as exc:
-        print(f"psa-copilot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    fresh = not db_path.exists()
-    try:
-        # The generator streams an unknown number of records, so the bar pulses and counts instead of filling.
-        with Progress(TextColumn("seeding {task.description}"), BarColumn(), TextColumn("{task.completed:,} records"),
-                      TimeElapsedColumn(), console=console, transient=True, disable=not fresh) as progress:
-            task = progress.add_task(str(db_path), total=None)
-            store = open_store(db_path, seed, tickets, progress=lambda n: progress.update(task, completed=n))
-    except (OSError, sqlite3.Error) as exc:
-        print(f"psa-copilot: configuration error: cannot open {db_path}: {exc}", file=sys.stderr)
+    store = open_for_cli(db_path, check_database,
+                         lambda path, seeding: open_store(path, seed, tickets, progress=seeding))
+    if store is None:
         return 2
     try:
         sock = bind(host, port)
