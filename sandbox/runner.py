@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -16,9 +14,9 @@ from sandbox.app import API_PREFIX, build_app
 from sandbox.callbacks import DEFAULT_RETRY_DELAYS, CallbackDispatcher
 from sandbox.faults import FaultMiddleware, Faults, RequestLog
 from sandbox.seeding import Progress, seed_if_empty
+from sandbox.serving import bind, serve_in_thread, url_of
 from sandbox.store import Store
 
-_START_TIMEOUT = 30.0
 
 
 def build_server(store: Store, faults: Faults, log: RequestLog, callbacks: CallbackDispatcher, host: str,
@@ -74,22 +72,11 @@ def start_sandbox(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | Non
     callbacks = CallbackDispatcher(store, DEFAULT_RETRY_DELAYS if callback_retry_delays is None
                                    else callback_retry_delays)
     server = build_server(store, faults, log, callbacks, host, port)
-    # Binding here, not in uvicorn, is what lets port 0 report the port the OS actually chose.
-    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that name it, and without it every kept-alive
-    # response waits ~40 ms for the client's delayed ACK.
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    actual_port = sock.getsockname()[1]
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cw-sandbox", daemon=True)
-    thread.start()
+    sock = bind(host, port)
+    try:
+        thread = serve_in_thread(server, sock, "cw-sandbox", "the sandbox server")
+    except RuntimeError:
+        store.close()
+        raise
     callbacks.start()
-    deadline = time.monotonic() + _START_TIMEOUT
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            callbacks.stop()
-            store.close()
-            raise RuntimeError("the sandbox server failed to start")
-        time.sleep(0.01)
-    url_host = f"[{host}]" if ":" in host else host
-    return RunningSandbox(server, thread, store, faults, log, callbacks, f"http://{url_host}:{actual_port}")
+    return RunningSandbox(server, thread, store, faults, log, callbacks, url_of(host, sock))

@@ -13,8 +13,9 @@ from sandbox.faults import RequestLog
 from sandbox.helpdesk.app import API_PREFIX
 from sandbox.helpdesk.embedded import db_path as default_db_path
 from sandbox.helpdesk.outbox import Outbox
-from sandbox.helpdesk.runner import DEFAULT_USER, bind, build_server, open_store, token_for, url_of
+from sandbox.helpdesk.runner import DEFAULT_USER, build_server, open_store, token_for
 from sandbox.helpdesk.store import check_database
+from sandbox.serving import bind, url_of
 from sandbox.startup import open_for_cli
 
 DEFAULT_PORT = 8078

@@ -6,9 +6,7 @@ Technician I, a member of the Help Desk group) with every permission; `token_for
 
 from __future__ import annotations
 
-import socket
 import threading
-import time
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
@@ -24,31 +22,15 @@ from sandbox.helpdesk.models import Permission
 from sandbox.helpdesk.outbox import Email, Outbox
 from sandbox.helpdesk.seed import Progress, seed_if_empty
 from sandbox.helpdesk.store import Store
+from sandbox.serving import bind, serve_in_thread, url_of
 
 DEFAULT_USER = "kbrooks"
-_START_TIMEOUT = 30.0
 
 
 def open_store(db_path: Path | None, seed: int, tickets: int, progress: Progress | None = None) -> Store:
     store = Store(db_path or embedded.db_path())
     seed_if_empty(store, seed=seed, tickets=tickets, progress=progress)
     return store
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening socket bound here, not in uvicorn, so port 0 can report the port the OS chose. IPPROTO_TCP,
-    not 0: asyncio sets TCP_NODELAY only on sockets that name it, and without it every kept-alive response
-    waits ~40 ms for the client's delayed ACK. Listening at once means a client that connects as soon as the
-    URL is printed waits in the backlog until uvicorn accepts, instead of being refused."""
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    sock.listen(128)
-    return sock
-
-
-def url_of(host: str, sock: socket.socket) -> str:
-    return f"http://{f'[{host}]' if ':' in host else host}:{sock.getsockname()[1]}"
 
 
 def build_server(store: Store, outbox: Outbox, log: RequestLog) -> uvicorn.Server:
@@ -111,12 +93,9 @@ def start_helpdesk(*, host: str = "127.0.0.1", port: int = 0, db_path: Path | No
     outbox, log = Outbox(), RequestLog()
     server = build_server(store, outbox, log)
     sock = bind(host, port)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="helpdesk-sandbox", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + _START_TIMEOUT
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            store.close()
-            raise RuntimeError("the helpdesk sandbox failed to start")
-        time.sleep(0.01)
+    try:
+        thread = serve_in_thread(server, sock, "helpdesk-sandbox", "the helpdesk sandbox")
+    except RuntimeError:
+        store.close()
+        raise
     return RunningHelpdesk(server, thread, store, outbox, log, url_of(host, sock))
