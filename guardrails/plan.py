@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from psa.errors import PSANotFoundError
 from psa.models import Ticket
+from psa.writes import Shown
 
 
 def canonical_json(value: Any) -> str:
@@ -59,14 +60,9 @@ class TicketState(BaseModel):
         return cls(**fields, digest=digest)
 
 
-class PreviewField(BaseModel):
-    """One line (or, with `block`, one fenced block) of the preview."""
-
-    model_config = ConfigDict(frozen=True)
-
-    label: str
-    value: str
-    block: bool = False
+PreviewField = Shown
+"""One line (or, with `block`, one fenced block) of the preview: what a product plans a write to show
+(psa.writes.Shown), plus the tool's own lines."""
 
 
 class WritePlan(BaseModel):

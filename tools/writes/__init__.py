@@ -75,13 +75,12 @@ def write_plan(
         denial = policy.board_denial(tool, board)
         if denial is not None:
             raise PlanRefused(denial.message(), "denied")
-    shown = tuple(PreviewField(label=s.label, value=s.value, block=s.block) for s in planned.shown)
     return plan_type(
         tool=tool,
         action=planned.action,
         ticket=TicketState.of(ticket) if ticket is not None else None,
         request=planned.request,
         body=planned.body,
-        fields=(*first, *shown, *last),
+        fields=(*first, *planned.shown, *last),
         **extra,
     )
