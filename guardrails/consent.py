@@ -128,7 +128,8 @@ async def ask_mid_call(ctx: Context, guard: WriteGuard, caller: Caller, plan: Wr
                 keepalive.start_soon(_keep_alive, ctx)
                 try:
                     result = await session.elicit_form(
-                        message=render_preview(plan), requested_schema=CONFIRM_SCHEMA, related_request_id=ctx.request_id
+                        message=render_preview(plan, guard.policy.writes_to), requested_schema=CONFIRM_SCHEMA,
+                        related_request_id=ctx.request_id,
                     )
                 except Exception as exc:  # noqa: BLE001 - an elicitation the client failed is a no, whatever the failure
                     failure = exc
@@ -169,7 +170,8 @@ def question(guard: WriteGuard, caller: Caller, plan: WritePlan, attempt: int) -
     """Round one from 2026-07-28: the question, and a single-use token for the answer to come back with (only
     the person asked can bring it back)."""
     issued = guard.asks.issue(plan, attempt, caller.user)  # type: ignore[union-attr]  # set in WriteGuard.__post_init__
-    request = ElicitRequest(params=ElicitRequestFormParams(message=render_preview(plan), requested_schema=CONFIRM_SCHEMA))
+    preview = render_preview(plan, guard.policy.writes_to)
+    request = ElicitRequest(params=ElicitRequestFormParams(message=preview, requested_schema=CONFIRM_SCHEMA))
     return InputRequiredResult(input_requests={QUESTION_KEY: request}, request_state=issued.token)
 
 

@@ -78,8 +78,6 @@ class WritePlan(BaseModel):
     body: dict[str, Any] | list[Any]
     """The exact body sent: JSON, or a form's fields by name."""
     fields: tuple[PreviewField, ...] = ()
-    product: str = "ConnectWise"
-    """Who it is written to, as the preview names it (guardrails.policy.Policy.writes_to stamps it)."""
 
     @property
     def ticket_id(self) -> int | None:

@@ -22,9 +22,10 @@ def _one_line(text: str | None, limit: int | None = None) -> str:
     return flat if limit is None or len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def render_preview(plan: WritePlan) -> str:
+def render_preview(plan: WritePlan, writes_to: str = "ConnectWise") -> str:
+    """`writes_to`: the product, as guardrails.policy.Policy.writes_to names it."""
     lines = [
-        f"psa-copilot asks to WRITE to {plan.product}. Nothing is written unless you confirm.",
+        f"psa-copilot asks to WRITE to {writes_to}. Nothing is written unless you confirm.",
         "",
         f"Action: {plan.action}",
     ]

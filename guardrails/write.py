@@ -153,14 +153,13 @@ async def _plan(
 ) -> WritePlan:
     """Run the tool's planner; a refusal is a write attempt too, so it is audited before it is reported."""
     try:
-        plan = await build(provider, guard.policy)
+        return await build(provider, guard.policy)
     except PlanRefused as exc:
         await guard.audit(caller, tool, exc.outcome, "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(str(exc)) from exc
     except PSAError as exc:
         await guard.audit(caller, tool, "failed", "none", ticket_id=ticket_id, error=str(exc))
         raise ToolError(f"Could not prepare {tool}; nothing was written. {exc}") from exc
-    return plan.model_copy(update={"product": guard.policy.writes_to})
 
 
 async def _issue_token(guard: WriteGuard, caller: Caller, plan: WritePlan) -> WriteOutcome:
@@ -175,7 +174,7 @@ async def _issue_token(guard: WriteGuard, caller: Caller, plan: WritePlan) -> Wr
             f"{CONFIRM_TOOL} with this token (single use, expires {issued.expires_at:%Y-%m-%d %H:%M:%S} UTC)."
         ),
         confirmation="token_issued",
-        preview=render_preview(plan),
+        preview=render_preview(plan, guard.policy.writes_to),
         token=issued.token,
         expires_at=issued.expires_at,
     )
