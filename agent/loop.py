@@ -100,7 +100,7 @@ def default_system_prompt() -> str:
     """The agent's rules, naming the configured product (COPILOT_PROVIDER) the tools read and write."""
     product = configured_product()
     return render("agent_system.j2", fence_open=FENCE_OPEN, fence_close=FENCE_CLOSE, product=product.title,
-                  source=product.short or product.title)
+                  source=product.called)
 
 
 class Agent:

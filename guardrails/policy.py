@@ -87,7 +87,7 @@ class Policy:
     def writes_to(self) -> str:
         """The product a write goes to, as the preview and the refusals name it. A policy without a product serves
         every tool, which is ConnectWise's whole catalogue."""
-        return (self.product.short or self.product.title) if self.product is not None else "ConnectWise"
+        return self.product.called if self.product is not None else "ConnectWise"
 
     def __post_init__(self) -> None:
         known_tools = set(CATALOG)

@@ -58,6 +58,11 @@ class Product(BaseModel):
     """Tool name -> how it behaves here unlike elsewhere, in a sentence the model reads after the tool's
     description (so it does not first try what this product refuses)."""
 
+    @property
+    def called(self) -> str:
+        """How a sentence names it mid-way: `short`, else the title."""
+        return self.short or self.title
+
     def lacks(self, needs: frozenset[Capability]) -> str | None:
         """Why the product cannot serve something that needs `needs`, or None when it can."""
         absent = sorted(needs - self.capabilities)

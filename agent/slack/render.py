@@ -170,8 +170,7 @@ def outcome_headline(pending: PendingWrite, result: dict[str, Any] | None, fallb
     message = escape(str(result.get("message") or fallback or ""))
     if status == "written":
         created = result.get("created_id")
-        product = configured_product()
-        ident = f" ({product.short or product.title} id {created})" if created is not None else ""
+        ident = f" ({configured_product().called} id {created})" if created is not None else ""
         return f"✓ *Written*{ident}, approved by {who}. {message}".strip()
     if status == "unknown":
         return f"? *Outcome unknown*, approved by {who}: {message}"
